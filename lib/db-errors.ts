@@ -1,0 +1,82 @@
+/** How the identify shell treats a failed database call. */
+export type DatabaseFailure =
+  /** The cluster changed under the write (or a deadlock was broken): read again and retry. */
+  | 'conflict'
+  /** A lock or statement waited past its timeout: the customer is too busy right now. */
+  | 'busy'
+  /** The database could not be reached or went away mid-call. */
+  | 'unavailable'
+  /** Anything else: a bug or a broken invariant. */
+  | 'unexpected'
+
+// Drivers wrap one another: Drizzle's DrizzleQueryError holds the driver's error as `cause`, the
+// Neon driver keeps a network failure as `sourceError`.
+function* walkCauses(error: unknown): Generator<unknown> {
+  const seen = new Set<unknown>()
+  let current = error
+  while (current !== undefined && current !== null && !seen.has(current)) {
+    seen.add(current)
+    yield current
+    const wrapper = current as { cause?: unknown; sourceError?: unknown }
+    current = wrapper.cause ?? wrapper.sourceError
+  }
+}
+
+/** Returns the first SQLSTATE or Node.js error code found along `error`'s causes. */
+export function findErrorCode(error: unknown): string | undefined {
+  for (const cause of walkCauses(error)) {
+    const code = (cause as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown: the backend was terminated
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+])
+
+/** Classifies a database error for retrying and for the HTTP status it becomes. */
+export function classifyDatabaseError(error: unknown): DatabaseFailure {
+  const code = findErrorCode(error)
+  if (code === '40001' || code === '40P01') return 'conflict'
+  if (code === '55P03' || code === '57014') return 'busy'
+  if (code !== undefined && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) {
+    return 'unavailable'
+  }
+  for (const cause of walkCauses(error)) {
+    const message = cause instanceof Error ? cause.message : ''
+    // node-postgres reports a connection that dropped or never came up without a code.
+    if (
+      /Connection terminated|timeout exceeded when trying to connect|Error connecting to database|Server error \(HTTP status 5/i.test(
+        message,
+      )
+    ) {
+      return 'unavailable'
+    }
+  }
+  return 'unexpected'
+}
+
+/**
+ * Describes an error for the logs without personal data: Drizzle's own message quotes the query's
+ * parameters (emails, phone numbers), so only the innermost driver error's message and code are kept.
+ */
+export function describeError(error: unknown): { name: string; code?: string; message: string } {
+  const chain = [...walkCauses(error)]
+  const innermost = chain.at(-1)
+  const code = findErrorCode(error)
+  return {
+    name: chain.map((cause) => (cause instanceof Error ? cause.name : typeof cause)).join(' <- '),
+    ...(code === undefined ? {} : { code }),
+    message: innermost instanceof Error ? innermost.message : String(innermost),
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The one module that owns the database drivers (README, Decisions: "Drivers"). Everything else
+ * sees a `Database`: a Drizzle handle plus the one way to run statements as a single transaction.
+ */
+import { fileURLToPath } from 'node:url'
+import { neon, neonConfig } from '@neondatabase/serverless'
+import { sql } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { drizzle as drizzleNeonHttp } from 'drizzle-orm/neon-http'
+import { migrate as migrateNeonHttp } from 'drizzle-orm/neon-http/migrator'
+import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres'
+import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import pg from 'pg'
+import { type Driver, type Env, readEnv } from './env.js'
+
+/** A Drizzle handle, whichever driver is behind it. */
+export type Db = PgDatabase<PgQueryResultHKT>
+
+/** A statement built on the handle given to a batch; awaiting it runs it. */
+export type BatchStatement = BatchItem<'pg'>
+
+/** An open database: a handle for single statements and a way to run several as one. */
+export type Database = {
+  driver: Driver
+  db: Db
+  /**
+   * Runs the statements `build` returns as one READ COMMITTED transaction (one round trip on Neon's
+   * HTTP driver) and returns their results in order; nothing is written if any statement fails.
+   */
+  runBatch(build: (db: Db) => BatchStatement[]): Promise<unknown[]>
+  /** Applies the committed migrations in `drizzle/`. */
+  migrate(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Where the committed migrations live, wherever the process was started. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url))
+
+// Connecting is bounded so a database that is down is reported quickly rather than hanging.
+const CONNECT_TIMEOUT_MS = 5_000
+
+/** Returns the driver the environment selects (see `.env.example`). */
+export function chooseDriver(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_DRIVER'>): Driver {
+  if (env.DATABASE_DRIVER !== undefined) return env.DATABASE_DRIVER
+  if (env.DATABASE_URL === undefined) return 'pglite'
+  const host = new URL(env.DATABASE_URL).hostname
+  return host.endsWith('.neon.tech') || host.endsWith('.neon.build') ? 'neon-http' : 'node-postgres'
+}
+
+/** Opens the database the environment selects. */
+export async function openDatabase(env: Env): Promise<Database> {
+  const driver = chooseDriver(env)
+  switch (driver) {
+    case 'neon-http':
+      return openNeonHttp(requireUrl(env), env.NEON_HTTP_ENDPOINT)
+    case 'node-postgres':
+      return openNodePostgres(requireUrl(env), env.DATABASE_POOL_SIZE)
+    case 'pglite':
+      return openPglite(env.PGLITE_DATA_DIR)
+  }
+}
+
+function requireUrl(env: Env): string {
+  if (env.DATABASE_URL === undefined) throw new Error('DATABASE_URL is required by this driver')
+  return env.DATABASE_URL
+}
+
+function openNeonHttp(url: string, endpoint: string | undefined): Database {
+  // Neon's documented way to develop against a local SQL-over-HTTP proxy; global in the driver.
+  if (endpoint !== undefined) neonConfig.fetchEndpoint = endpoint
+  // Without an explicit level the batch would run at whatever the server defaults to; the write
+  // protocol needs READ COMMITTED so its check sees rows committed while it waited for locks.
+  const db = drizzleNeonHttp({ client: neon(url, { isolationLevel: 'ReadCommitted' }) })
+  return {
+    driver: 'neon-http',
+    db: db as unknown as Db,
+    async runBatch(build) {
+      const [first, ...rest] = build(db as unknown as Db)
+      if (first === undefined) return []
+      return db.batch([first, ...rest])
+    },
+    migrate: () => migrateNeonHttp(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: async () => {},
+  }
+}
+
+function openNodePostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
+  // An idle client that dies (server restart, pg_terminate_backend) must not crash the process;
+  // the pool drops it and the next query connects afresh.
+  pool.on('error', () => {})
+  const db = drizzleNodePostgres({ client: pool })
+  return {
+    driver: 'node-postgres',
+    db,
+    runBatch: (build) => runInTransaction(db, build),
+    migrate: () => migrateNodePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => pool.end(),
+  }
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  // Loaded only here, so deployments that never use the embedded database never load it.
+  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ])
+  const client = dataDir === 'memory://' ? new PGlite() : new PGlite(dataDir)
+  const db = drizzle({ client })
+  return {
+    driver: 'pglite',
+    db,
+    runBatch: (build) => runInTransaction(db, build),
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.close(),
+  }
+}
+
+// Drivers with interactive transactions run the same batch statement by statement; the
+// statements must be built on the transaction, or they would run outside it on another connection.
+function runInTransaction(
+  db: { transaction: Db['transaction'] },
+  build: (db: Db) => BatchStatement[],
+): Promise<unknown[]> {
+  return db.transaction(
+    async (tx) => {
+      const results: unknown[] = []
+      for (const statement of build(tx)) results.push(await statement)
+      return results
+    },
+    { isolationLevel: 'read committed' },
+  )
+}
+
+/** Checks that the database answers a trivial query. */
+export async function pingDatabase(database: Database): Promise<void> {
+  await database.db.execute(sql`select 1`)
+}
+
+let shared: Promise<Database> | undefined
+
+/**
+ * Returns this process's database, opened from the environment on first use and reused after;
+ * an open that failed is tried again on the next call.
+ */
+export function sharedDatabase(): Promise<Database> {
+  shared ??= openDatabase(readEnv()).catch((error: unknown) => {
+    shared = undefined
+    throw error
+  })
+  return shared
+}

@@ -1,0 +1,65 @@
+import * as v from 'valibot'
+
+const DRIVERS = ['neon-http', 'node-postgres', 'pglite'] as const
+
+/** A database driver the service can run on (README, Decisions: "Drivers"). */
+export type Driver = (typeof DRIVERS)[number]
+
+// An empty variable counts as unset, as in most .env tooling.
+const optionalVar = <T extends v.GenericSchema<string, unknown>>(schema: T) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((value) => (value.trim() === '' ? undefined : value)),
+      v.optional(schema),
+    ),
+  )
+
+const IntegerVar = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  )
+
+const PostgresUrl = v.pipe(
+  v.string(),
+  v.url('must be a URL'),
+  v.regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://'),
+)
+
+/** Every environment variable the service reads; `.env.example` documents each. */
+export const EnvSchema = v.object({
+  DATABASE_URL: optionalVar(PostgresUrl),
+  DATABASE_DRIVER: optionalVar(v.picklist(DRIVERS, `must be one of ${DRIVERS.join(', ')}`)),
+  NEON_HTTP_ENDPOINT: optionalVar(v.pipe(v.string(), v.url('must be a URL'))),
+  DATABASE_POOL_SIZE: v.optional(IntegerVar(1, 1000), '10'),
+  PGLITE_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data/pglite'),
+  PORT: v.optional(IntegerVar(1, 65535), '4000'),
+})
+
+/** The validated environment. */
+export type Env = v.InferOutput<typeof EnvSchema>
+
+/** Thrown at start-up when the environment is unusable; the message lists every bad variable. */
+export class InvalidEnvError extends Error {
+  override name = 'InvalidEnvError'
+}
+
+/** Validates `source` (by default `process.env`) once, throwing one error naming every bad key. */
+export function readEnv(source: Record<string, string | undefined> = process.env): Env {
+  const result = v.safeParse(EnvSchema, source)
+  if (!result.success) {
+    const problems = result.issues.map((issue) => `${v.getDotPath(issue)}: ${issue.message}`)
+    throw new InvalidEnvError(`Invalid environment:\n  ${problems.join('\n  ')}`)
+  }
+  const env = result.output
+  if (env.DATABASE_DRIVER !== undefined && env.DATABASE_DRIVER !== 'pglite' && !env.DATABASE_URL) {
+    throw new InvalidEnvError(
+      `Invalid environment:\n  DATABASE_URL: required when DATABASE_DRIVER is ${env.DATABASE_DRIVER}`,
+    )
+  }
+  return env
+}

@@ -1,0 +1,102 @@
+/** The one error shape every endpoint answers with, and the JSON body reading they share. */
+
+/** A problem with a request, named by the dotted path of its field ('' for the whole body). */
+export type ErrorIssue = { path: string; message: string }
+
+/** An error answer: its status, a stable machine-readable code and a sentence for people. */
+export type ApiError = {
+  status: number
+  code: string
+  message: string
+  issues?: ErrorIssue[]
+  headers?: Record<string, string>
+}
+
+/** The largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 16 * 1024
+
+/** Returns `body` as a JSON response. */
+export function toJsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  })
+}
+
+/** Returns the response for `error`: `{"error": {"code", "message", "issues"?}}`. */
+export function toErrorResponse(error: ApiError): Response {
+  const { status, headers, ...body } = error
+  return toJsonResponse({ error: body }, status, headers)
+}
+
+const isJsonMediaType = (contentType: string | null) =>
+  contentType !== null && /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)
+
+/** Reads a JSON request body of at most `MAX_BODY_BYTES`, or says why it cannot. */
+export async function readJsonBody(
+  request: Request,
+): Promise<{ ok: true; body: unknown } | { ok: false; error: ApiError }> {
+  if (!isJsonMediaType(request.headers.get('content-type'))) {
+    return {
+      ok: false,
+      error: {
+        status: 415,
+        code: 'unsupported_media_type',
+        message: 'Content-Type must be application/json',
+      },
+    }
+  }
+  const tooLarge: ApiError = {
+    status: 413,
+    code: 'payload_too_large',
+    message: `The request body must be at most ${MAX_BODY_BYTES} bytes`,
+  }
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
+    return { ok: false, error: tooLarge }
+  }
+  const bytes = await readAtMost(request, MAX_BODY_BYTES)
+  if (bytes === null) return { ok: false, error: tooLarge }
+  try {
+    return { ok: true, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) }
+  } catch {
+    return {
+      ok: false,
+      error: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' },
+    }
+  }
+}
+
+// Stops reading as soon as the limit is passed, so a huge body costs no more than the limit.
+async function readAtMost(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (request.body === null) return new Uint8Array()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      return null
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
+
+/** The 405 answer for a route that only takes `allowed`. */
+export function toMethodNotAllowed(allowed: string): ApiError {
+  return {
+    status: 405,
+    code: 'method_not_allowed',
+    message: `Use ${allowed} for this endpoint`,
+    headers: { allow: allowed },
+  }
+}

@@ -1,0 +1,92 @@
+import * as v from 'valibot'
+import type { Identifiers } from './contact.js'
+
+const EMAIL_MAX_LENGTH = 254
+const PHONE_NUMBER_MAX_LENGTH = 32
+
+/** Trims and lower-cases an email; blank means absent. */
+export function normalizeEmail(value: string | null): string | null {
+  const email = value?.trim().toLowerCase() ?? ''
+  return email === '' ? null : email
+}
+
+/**
+ * Trims a phone number and drops the separators people type (spaces, `-`, `.`, `(`, `)`), keeping
+ * a leading `+`; blank means absent. Numbers are written in decimal.
+ */
+export function normalizePhoneNumber(value: string | number | null): string | null {
+  const phoneNumber = String(value ?? '').replace(/[\s\-.()]/g, '')
+  return phoneNumber === '' ? null : phoneNumber
+}
+
+const EmailSchema = v.pipe(
+  v.nullish(v.string('must be a string or null'), null),
+  v.transform(normalizeEmail),
+  v.nullable(
+    v.pipe(
+      v.string(),
+      v.maxLength(EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`),
+      v.email('must be an email address'),
+    ),
+  ),
+)
+
+const PhoneNumberSchema = v.pipe(
+  v.nullish(
+    v.union(
+      [
+        v.string(),
+        v.pipe(
+          v.number(),
+          v.safeInteger('must be a whole number'),
+          v.minValue(0, 'must not be negative'),
+        ),
+      ],
+      'must be a string, a number or null',
+    ),
+    null,
+  ),
+  v.transform(normalizePhoneNumber),
+  v.nullable(
+    v.pipe(
+      v.string(),
+      v.maxLength(PHONE_NUMBER_MAX_LENGTH, `must be at most ${PHONE_NUMBER_MAX_LENGTH} characters`),
+      v.regex(/^\+?\d+$/, 'must contain only digits, after an optional leading +'),
+    ),
+  ),
+)
+
+/** The body of `POST /identify`, normalised; keys other than the two identifiers are ignored. */
+export const IdentifyRequestSchema = v.pipe(
+  // v.object alone would accept an array.
+  v.custom<Record<string, unknown>>(
+    (body) => typeof body === 'object' && body !== null && !Array.isArray(body),
+    'must be a JSON object',
+  ),
+  v.object({ email: EmailSchema, phoneNumber: PhoneNumberSchema }),
+  v.check(
+    (request) => request.email !== null || request.phoneNumber !== null,
+    'at least one of email and phoneNumber is required',
+  ),
+)
+
+/** A validated, normalised identify request. */
+export type IdentifyRequest = Identifiers
+
+/** One problem with a request, named by the dotted path of its field ('' for the whole body). */
+export type RequestIssue = { path: string; message: string }
+
+/** Validates and normalises an identify body, returning the request or every problem found. */
+export function parseIdentifyRequest(
+  body: unknown,
+): { ok: true; request: IdentifyRequest } | { ok: false; issues: RequestIssue[] } {
+  const result = v.safeParse(IdentifyRequestSchema, body)
+  if (result.success) return { ok: true, request: result.output }
+  return {
+    ok: false,
+    issues: result.issues.map((issue) => ({
+      path: v.getDotPath(issue) ?? '',
+      message: issue.message,
+    })),
+  }
+}
