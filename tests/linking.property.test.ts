@@ -1,0 +1,334 @@
+// Invariants of the linking core (lib/linking.ts) held against a reference model: union-find over
+// every request seen. Pure: the Contact table is an array, only as a harness for the core.
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import type { ContactRow, Identifiers, IdentifyResponse } from '../lib/contact.js'
+import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../lib/linking.js'
+import { at, makeContact } from './support/fixtures.js'
+import {
+  applyPlan,
+  byAge,
+  createUnionFind,
+  describeCustomer,
+  groupCustomers,
+  readCluster,
+  toCustomerKeys,
+  toKeys,
+} from './support/reference-model.js'
+
+// A small pool, so that requests collide often: links and merges are the common case.
+const EMAILS = [
+  'doc@hill.edu',
+  'marty@hill.edu',
+  'lorraine@hill.edu',
+  'biff@hill.edu',
+  'g@hill.edu',
+]
+const PHONES = ['1955', '1985', '2015', '88', '121']
+const START = at(0).getTime()
+// Enough to shrink well and to meet most shapes of merge; the whole file stays within seconds.
+const RUNS = 400
+
+const identifiersArb: fc.Arbitrary<Identifiers> = fc.oneof(
+  fc.record({ email: fc.constantFrom(...EMAILS), phoneNumber: fc.constant(null) }),
+  fc.record({ email: fc.constant(null), phoneNumber: fc.constantFrom(...PHONES) }),
+  fc.record({ email: fc.constantFrom(...EMAILS), phoneNumber: fc.constantFrom(...PHONES) }),
+)
+
+// Zero is drawn often, so equal `createdAt` happens and the id tie-break decides.
+const elapsedMsArb = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.nat(86_400_000))
+
+type Step = { request: Identifiers; elapsedMs: number }
+const stepsArb = fc.array(fc.record({ request: identifiersArb, elapsedMs: elapsedMsArb }), {
+  minLength: 1,
+  maxLength: 30,
+})
+
+/** One request carried through the harness, with the model's view after it. */
+type Outcome = {
+  request: Identifiers
+  now: Date
+  before: ContactRow[]
+  plan: LinkPlan
+  after: ContactRow[]
+  response: IdentifyResponse
+  /** Whether the request carried an identifier no earlier request had. */
+  bringsNewIdentifier: boolean
+  components: string[][]
+}
+
+const nextId = (rows: readonly ContactRow[]) => Math.max(0, ...rows.map((row) => row.id)) + 1
+
+// Frozen rows: a core that edited the rows it was handed would throw here instead of passing.
+const freeze = (rows: ContactRow[]) => rows.map((row) => Object.freeze(row))
+
+/** Runs `steps` as the shell would: read the cluster, plan, write, answer. */
+function identifyAll(steps: readonly Step[]): Outcome[] {
+  const model = createUnionFind()
+  const outcomes: Outcome[] = []
+  let table: ContactRow[] = []
+  let time = START
+  for (const { request, elapsedMs } of steps) {
+    time += elapsedMs
+    const now = new Date(time)
+    const bringsNewIdentifier = toKeys(request).some((key) => !model.has(key))
+    model.add(request)
+    const plan = planLinks(readCluster(table, request), request, now)
+    const { rows, insertedId } = applyPlan(table, plan, nextId(table))
+    const after = freeze(rows)
+    const response = toIdentifyResponse(plan, insertedId)
+    outcomes.push({
+      request,
+      now,
+      before: table,
+      plan,
+      after,
+      response,
+      bringsNewIdentifier,
+      components: model.components(),
+    })
+    table = after
+  }
+  return outcomes
+}
+
+/** The customer (all its rows) holding the request's identifiers, found by walking the table. */
+function findCustomer(rows: readonly ContactRow[], request: Identifiers): ContactRow[] {
+  const keys = new Set(toKeys(request))
+  const customers = [...groupCustomers(rows).values()].filter((customer) =>
+    customer.some((row) => toKeys(row).some((key) => keys.has(key))),
+  )
+  expect(customers).toHaveLength(1)
+  return customers[0] ?? []
+}
+
+const onlyPrimary = (customer: readonly ContactRow[]) => {
+  const primaries = customer.filter((row) => row.linkPrecedence === 'primary')
+  expect(primaries).toHaveLength(1)
+  return primaries[0] as ContactRow
+}
+
+describe('random request sequences against union-find', () => {
+  test('rules 2-4: every connected component of identifiers is exactly one customer with one primary', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        for (const { after, components } of identifyAll(steps)) {
+          const customers = [...groupCustomers(after).values()]
+          for (const customer of customers) onlyPrimary(customer)
+          expect(customers.map(toCustomerKeys).sort()).toEqual(components)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('rule 3: the primary is the oldest row of its customer, by createdAt then id', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        for (const { after } of identifyAll(steps)) {
+          for (const customer of groupCustomers(after).values()) {
+            expect(onlyPrimary(customer)).toBe([...customer].sort(byAge)[0])
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('rule 3: every secondary points straight at its primary, and a primary points nowhere', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        for (const { after } of identifyAll(steps)) {
+          const byId = new Map(after.map((row) => [row.id, row]))
+          for (const row of after) {
+            if (row.linkPrecedence === 'primary') expect(row.linkedId).toBeNull()
+            else expect(byId.get(row.linkedId ?? Number.NaN)?.linkPrecedence).toBe('primary')
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('replaying a request already seen writes nothing and answers as a fresh read does', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.nat(1_000), (steps, laterMs) => {
+        const outcomes = identifyAll(steps)
+        // Right after itself: the same answer it had just been given.
+        for (const { request, now, after, response } of outcomes) {
+          const replay = planLinks(readCluster(after, request), request, now)
+          expect(hasWrites(replay)).toBe(false)
+          expect(toIdentifyResponse(replay, null)).toEqual(response)
+        }
+        // At the end: whatever the customer has become since.
+        const final = outcomes.at(-1)
+        if (final === undefined) return
+        const later = new Date(final.now.getTime() + laterMs)
+        for (const { request } of outcomes) {
+          const cluster = readCluster(final.after, request)
+          const replay = planLinks(cluster, request, later)
+          expect(hasWrites(replay)).toBe(false)
+          expect(toIdentifyResponse(replay, null)).toEqual(describeCustomer(cluster))
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('rule 6: the answer holds every identifier of the request, the primary first, secondaries in row order', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        for (const { request, after, response } of identifyAll(steps)) {
+          const { contact } = response
+          const customer = findCustomer(after, request)
+          const primary = onlyPrimary(customer)
+          if (request.email !== null) expect(contact.emails).toContain(request.email)
+          if (request.phoneNumber !== null)
+            expect(contact.phoneNumbers).toContain(request.phoneNumber)
+          expect(contact.primaryContactId).toBe(primary.id)
+          if (primary.email !== null) expect(contact.emails[0]).toBe(primary.email)
+          if (primary.phoneNumber !== null)
+            expect(contact.phoneNumbers[0]).toBe(primary.phoneNumber)
+          const secondaries = customer.filter((row) => row !== primary).sort(byAge)
+          expect(contact.secondaryContactIds).toEqual(secondaries.map((row) => row.id))
+          expect(new Set(contact.emails).size).toBe(contact.emails.length)
+          expect(new Set(contact.phoneNumbers).size).toBe(contact.phoneNumbers.length)
+          expect(response).toEqual(describeCustomer(customer))
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('rules 2 and 4: rows are never lost or rewritten, and one is added exactly when an identifier is new', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        for (const { before, after, bringsNewIdentifier } of identifyAll(steps)) {
+          expect(after.length - before.length).toBe(bringsNewIdentifier ? 1 : 0)
+          const kept = new Map(after.map((row) => [row.id, row]))
+          for (const row of before) {
+            const { email, phoneNumber, createdAt } = kept.get(row.id) ?? {}
+            expect({ email, phoneNumber, createdAt }).toEqual({
+              email: row.email,
+              phoneNumber: row.phoneNumber,
+              createdAt: row.createdAt,
+            })
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
+
+/** A legacy forest row: its identifiers, and the index of an earlier row it hangs from, if any. */
+type LegacyRow = {
+  identifiers: Identifiers
+  parent: number | null
+  elapsedMs: number
+  idGap: number
+}
+
+/**
+ * Builds a valid forest from older services: each row hangs from an earlier one (so chains of
+ * secondaries are common), ids and `createdAt` increase along creation, ties in time allowed.
+ */
+function buildForest(legacy: readonly LegacyRow[]): ContactRow[] {
+  const rows: ContactRow[] = []
+  let id = 0
+  let time = START
+  legacy.forEach(({ identifiers, parent, elapsedMs, idGap }, index) => {
+    id += idGap
+    time += elapsedMs
+    const linkedId = parent === null || index === 0 ? null : (rows[parent % index]?.id ?? null)
+    rows.push(makeContact({ id, ...identifiers, linkedId, createdAt: new Date(time) }))
+  })
+  return freeze(rows)
+}
+
+const forestArb = fc
+  .array(
+    fc.record({
+      identifiers: identifiersArb,
+      parent: fc.option(fc.nat(), { nil: null, freq: 4 }),
+      elapsedMs: fc.oneof(fc.constant(0), fc.nat(60_000)),
+      idGap: fc.integer({ min: 1, max: 3 }),
+    }),
+    { minLength: 1, maxLength: 12 },
+  )
+  .map(buildForest)
+
+describe('legacy data', () => {
+  test('rule 5: one request into a legacy forest flattens the whole customer under its oldest root', () => {
+    fc.assert(
+      fc.property(forestArb, identifiersArb, elapsedMsArb, (forest, request, elapsedMs) => {
+        const cluster = readCluster(forest, request)
+        fc.pre(cluster.length > 0)
+        // The harness reads whole trees (rule 1): every tree it touches, and nothing else.
+        const trees = [...groupCustomers(forest).values()]
+        const members = new Set(cluster.map((row) => row.id))
+        for (const tree of trees) {
+          expect(tree.filter((row) => members.has(row.id)).length).toBeOneOf([0, tree.length])
+        }
+
+        const oldestRoot = cluster.filter((row) => row.linkedId === null).sort(byAge)[0]
+        const now = new Date(Math.max(...forest.map((row) => row.createdAt.getTime())) + elapsedMs)
+        const plan = planLinks(cluster, request, now)
+        const { rows: after, insertedId } = applyPlan(forest, plan, nextId(forest))
+
+        expect(oldestRoot).toBeDefined()
+        const survivorId = oldestRoot?.id
+        for (const row of after) {
+          if (row.id === survivorId) {
+            expect(row).toMatchObject({ linkedId: null, linkPrecedence: 'primary' })
+          } else if (members.has(row.id) || row.id === insertedId) {
+            expect(row).toMatchObject({ linkedId: survivorId, linkPrecedence: 'secondary' })
+          } else {
+            expect(row).toBe(forest.find((old) => old.id === row.id))
+          }
+        }
+        expect(toIdentifyResponse(plan, insertedId).contact.primaryContactId).toBe(survivorId)
+        expect(hasWrites(planLinks(readCluster(after, request), request, now))).toBe(false)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
+
+describe('the harness itself, on fixed rows', () => {
+  // Legacy chain 3 -> 2 -> 1, a sibling 4 -> 1, and an unrelated customer 5.
+  const chain = [
+    makeContact({ id: 1, email: 'doc@hill.edu' }),
+    makeContact({ id: 2, phoneNumber: '1955', linkedId: 1 }),
+    makeContact({ id: 3, email: 'marty@hill.edu', linkedId: 2 }),
+    makeContact({ id: 4, phoneNumber: '1985', linkedId: 1 }),
+    makeContact({ id: 5, email: 'biff@hill.edu' }),
+  ]
+
+  test.each<[string, Identifiers]>([
+    ['the leaf of a chain', { email: 'marty@hill.edu', phoneNumber: null }],
+    ['the middle of a chain', { email: null, phoneNumber: '1955' }],
+    ['the root', { email: 'doc@hill.edu', phoneNumber: null }],
+    ['a sibling', { email: null, phoneNumber: '1985' }],
+  ])('reads the whole legacy tree from %s, and nothing else', (_, request) => {
+    expect(readCluster(chain, request).map((row) => row.id)).toEqual([1, 2, 3, 4])
+  })
+
+  test('applies a plan as the store does: promote, relink, insert with the next id', () => {
+    const plan = planLinks(
+      readCluster(chain, { email: 'marty@hill.edu', phoneNumber: '88' }),
+      { email: 'marty@hill.edu', phoneNumber: '88' },
+      at(10),
+    )
+    const { rows, insertedId } = applyPlan(chain, plan, 6)
+    expect(insertedId).toBe(6)
+    expect(rows.map((row) => [row.id, row.linkedId, row.linkPrecedence])).toEqual([
+      [1, null, 'primary'],
+      [2, 1, 'secondary'],
+      [3, 1, 'secondary'],
+      [4, 1, 'secondary'],
+      [5, null, 'primary'],
+      [6, 1, 'secondary'],
+    ])
+  })
+})

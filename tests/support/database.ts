@@ -1,0 +1,122 @@
+// Real databases for tests: a fresh clone of the migrated template per suite, opened with any of
+// the service's drivers (Neon's HTTP driver through the local proxy in neon-http-proxy.ts).
+import { randomBytes } from 'node:crypto'
+import type { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { inject } from 'vitest'
+import { type Database, openDatabase } from '../../lib/db.js'
+import type { Driver } from '../../lib/env.js'
+import { readEnv } from '../../lib/env.js'
+import { startNeonHttpProxy } from './neon-http-proxy.js'
+
+/** Every driver the service supports; the shared suites run once per driver. */
+export const ALL_DRIVERS: Driver[] = ['node-postgres', 'neon-http', 'pglite']
+
+/** The drivers that talk to a Postgres server, which concurrent requests can contend on. */
+export const SERVER_DRIVERS: Driver[] = ['node-postgres', 'neon-http']
+
+/** A database opened for a test, with what a test needs to inspect or tear it down. */
+export type TestDatabase = Database & {
+  /** node-postgres URL of the same data (null for PGlite), for direct inspection. */
+  url: string | null
+  /**
+   * What crossed the driver's wire since the last reset: round trips are the statements
+   * node-postgres sent (listed in `statements`) or the HTTP requests Neon's driver sent. PGlite runs
+   * in-process and has no wire, so null.
+   */
+  wire: { roundTrips: () => number; statements: () => string[]; reset: () => void } | null
+  /** Runs SQL on the same data outside the service's driver. */
+  query: <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>
+  dispose: () => Promise<void>
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: inject('adminUrl') })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Creates an empty, migrated database on the test server and returns its URL. */
+export async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `identity_test_${randomBytes(6).toString('hex')}`
+  await withAdmin(async (client) => {
+    await client.query(`create database ${name} template ${inject('templateDatabase')}`)
+  })
+  const url = new URL(inject('adminUrl'))
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: () =>
+      withAdmin(async (client) => {
+        await client.query(`drop database if exists ${name} with (force)`)
+      }),
+  }
+}
+
+/** Opens a fresh, migrated database through `driver`, counting its round trips. */
+export async function openTestDatabase(driver: Driver): Promise<TestDatabase> {
+  if (driver === 'pglite') {
+    const database = await openDatabase(
+      readEnv({ DATABASE_DRIVER: 'pglite', PGLITE_DATA_DIR: 'memory://' }),
+    )
+    await database.migrate()
+    const client = (database.db as unknown as { $client: PGlite }).$client
+    return {
+      ...database,
+      url: null,
+      wire: null,
+      query: async <T>(text: string, params?: unknown[]) =>
+        (await client.query<T>(text, params)).rows,
+      dispose: () => database.close(),
+    }
+  }
+
+  const server = await createServerDatabase()
+  const inspector = new pg.Pool({ connectionString: server.url, max: 2 })
+  const proxy =
+    driver === 'neon-http' ? await startNeonHttpProxy({ connectionString: server.url }) : null
+  const database = await openDatabase(
+    readEnv({
+      DATABASE_URL: server.url,
+      DATABASE_DRIVER: driver,
+      ...(proxy ? { NEON_HTTP_ENDPOINT: proxy.url } : {}),
+    }),
+  )
+  let statements: string[] = []
+  if (driver === 'node-postgres') {
+    const pool = (database.db as unknown as { $client: pg.Pool }).$client
+    pool.on('connect', (client) => {
+      const original = client.query.bind(client) as (...args: unknown[]) => unknown
+      ;(client as { query: unknown }).query = (...args: unknown[]) => {
+        const [query] = args as [string | { text: string }]
+        statements.push(typeof query === 'string' ? query : query.text)
+        return original(...args)
+      }
+    })
+  }
+  return {
+    ...database,
+    url: server.url,
+    wire: proxy
+      ? { roundTrips: proxy.requests, statements: () => [], reset: proxy.resetRequests }
+      : {
+          roundTrips: () => statements.length,
+          statements: () => statements,
+          reset: () => {
+            statements = []
+          },
+        },
+    query: async <T>(text: string, params?: unknown[]) =>
+      (await inspector.query(text, params)).rows as T[],
+    dispose: async () => {
+      await database.close()
+      await proxy?.close()
+      await inspector.end()
+      await server.drop()
+    },
+  }
+}

@@ -1,0 +1,45 @@
+// Drives the service the way a storefront does: Web Requests into the same app `npm start` serves.
+import { createApp } from '../../lib/app.js'
+import { createContactStore } from '../../lib/contact-store.js'
+import type { Database } from '../../lib/db.js'
+import { createHealthHandler } from '../../lib/health.js'
+import { createIdentifyHandler, type IdentifyDeps } from '../../lib/identify.js'
+import type { LogFields, Logger } from '../../lib/log.js'
+
+/** A logger that keeps every line, for tests to inspect. */
+export function captureLogs(): Logger & { lines: LogFields[] } {
+  const lines: LogFields[] = []
+  return { lines, info: (fields) => lines.push(fields), error: (fields) => lines.push(fields) }
+}
+
+/** Returns the app over `database`, plus helpers that send requests to it. */
+export function createTestClient(database: Database, deps: Omit<IdentifyDeps, 'store' | 'logger'> = {}) {
+  const logger = captureLogs()
+  const app = createApp({
+    identify: createIdentifyHandler({ store: createContactStore(database), logger, ...deps }),
+    health: createHealthHandler({ database: async () => database, logger }),
+    overviewHtml: '<h1>overview</h1>',
+  })
+  const send = async (init: RequestInit & { path?: string }) => {
+    const response = await app(new Request(`http://store.test${init.path ?? '/identify'}`, init))
+    const text = await response.text()
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? (JSON.parse(text) as unknown) : null,
+    }
+  }
+  return {
+    app,
+    logger,
+    send,
+    /** POSTs `body` as JSON to /identify. */
+    identify: (body: unknown, path = '/identify') =>
+      send({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+  }
+}
