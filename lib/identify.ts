@@ -34,8 +34,8 @@ export type RetryPolicy = {
   maxDelayMs: number
 }
 
-/** The default: six attempts, backing off up to 200 ms, at most about half a second of waiting. */
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 200 }
+/** The default: eight attempts, each backoff at most 250 ms, so about a second of waiting at worst. */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 10, maxDelayMs: 250 }
 
 /** What the shell needs from the outside world; tests pass real databases and fixed clocks. */
 export type IdentifyDeps = {
@@ -119,41 +119,87 @@ const INTERNAL_ERROR: ApiError = {
   message: 'Something went wrong on our side',
 }
 
-/** Returns the `POST /identify` handler: Web `Request` in, `Response` out. */
+type Handled = {
+  response: Response
+  outcome: IdentifyOutcome | 'rejected' | 'failed'
+  attempts: number
+}
+
+/**
+ * Returns the `POST /identify` handler: Web `Request` in, `Response` out. Every request is logged
+ * as one line (id, status, outcome, attempts, latency) without its identifiers.
+ */
 export function createIdentifyHandler(deps: IdentifyDeps): (request: Request) => Promise<Response> {
   const logger = deps.logger ?? consoleLogger
-  const openStore =
-    typeof deps.store === 'function'
-      ? deps.store
-      : () => Promise.resolve(deps.store as ContactStore)
+  const { store } = deps
+  const openStore = typeof store === 'function' ? store : () => Promise.resolve(store)
 
-  return async (request) => {
-    if (request.method !== 'POST') return toErrorResponse(toMethodNotAllowed('POST'))
+  // The one place outcomes become HTTP answers.
+  const handle = async (request: Request): Promise<Handled> => {
+    const reject = (error: ApiError): Handled => ({
+      response: toErrorResponse(error),
+      outcome: 'rejected',
+      attempts: 0,
+    })
+    if (request.method !== 'POST') return reject(toMethodNotAllowed('POST'))
     const body = await readJsonBody(request)
-    if (!body.ok) return toErrorResponse(body.error)
+    if (!body.ok) return reject(body.error)
     const parsed = parseIdentifyRequest(body.body)
     if (!parsed.ok) {
-      return toErrorResponse({
+      const message = parsed.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`)
+      return reject({
         status: 400,
         code: 'invalid_request',
-        message: parsed.issues
-          .map((issue) => `${issue.path || 'body'}: ${issue.message}`)
-          .join('; '),
+        message: message.join('; '),
         issues: parsed.issues,
       })
     }
 
     try {
       const result = await identifyContact(await openStore(), parsed.request, deps)
-      if (!result.ok) return toErrorResponse(FAILURES[result.error])
-      return toJsonResponse(result.response)
+      if (!result.ok) {
+        return {
+          response: toErrorResponse(FAILURES[result.error]),
+          outcome: 'failed',
+          attempts: result.attempts,
+        }
+      }
+      return {
+        response: toJsonResponse(result.response),
+        outcome: result.outcome,
+        attempts: result.attempts,
+      }
     } catch (error) {
       const failure = classifyDatabaseError(error)
-      if (failure !== 'unexpected')
-        return toErrorResponse(FAILURES[failure === 'conflict' ? 'conflict' : failure])
-      logger.error({ msg: 'identify failed', error: redact(describeError(error), parsed.request) })
-      return toErrorResponse(INTERNAL_ERROR)
+      if (failure === 'unexpected') {
+        logger.error({
+          msg: 'identify failed',
+          error: redact(describeError(error), parsed.request),
+        })
+      }
+      const answer = failure === 'unexpected' ? INTERNAL_ERROR : FAILURES[failure]
+      return { response: toErrorResponse(answer), outcome: 'failed', attempts: 1 }
     }
+  }
+
+  return async (request) => {
+    const started = performance.now()
+    const requestId =
+      (request.headers.get('x-vercel-id') ?? request.headers.get('x-request-id'))?.slice(0, 128) ??
+      crypto.randomUUID()
+    const { response, outcome, attempts } = await handle(request)
+    response.headers.set('x-request-id', requestId)
+    logger.info({
+      msg: 'identify',
+      requestId,
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status: response.status,
+      outcome,
+      attempts,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    })
+    return response
   }
 }
 

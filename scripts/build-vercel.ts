@@ -42,8 +42,10 @@ if (!env.DATABASE_URL?.trim() && !env.DATABASE_DRIVER?.trim()) {
   if (!env.PGLITE_DATA_DIR) mkdirSync(join(root, '.data'), { recursive: true })
 }
 
-// No --yes: with settings missing, vercel would go online to pull them; this fails instead.
+// No --yes: with settings missing, vercel would go online to pull them; this fails instead. The
+// CLI's own config (login, telemetry ids) stays in .vercel/cli, away from the developer's login.
 const vercel = join(root, 'node_modules', '.bin', 'vercel')
-const result = spawnSync(vercel, ['build'], { cwd: root, env, stdio: 'inherit' })
+const args = ['build', '--global-config', join(root, '.vercel', 'cli')]
+const result = spawnSync(vercel, args, { cwd: root, env, stdio: 'inherit' })
 if (result.error) throw result.error
 process.exit(result.status ?? 1)

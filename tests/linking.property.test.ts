@@ -39,9 +39,11 @@ const identifiersArb: fc.Arbitrary<Identifiers> = fc.oneof(
 const elapsedMsArb = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.nat(86_400_000))
 
 type Step = { request: Identifiers; elapsedMs: number }
+// 'medium' sizes: with fast-check's default small arrays four runs in five never merged anything.
 const stepsArb = fc.array(fc.record({ request: identifiersArb, elapsedMs: elapsedMsArb }), {
   minLength: 1,
   maxLength: 30,
+  size: 'medium',
 })
 
 /** One request carried through the harness, with the model's view after it. */
@@ -237,62 +239,77 @@ function buildForest(legacy: readonly LegacyRow[]): ContactRow[] {
   const rows: ContactRow[] = []
   let id = 0
   let time = START
-  legacy.forEach(({ identifiers, parent, elapsedMs, idGap }, index) => {
+  legacy.forEach(({ identifiers, parent, elapsedMs, idGap, isMislabelled }, index) => {
     id += idGap
     time += elapsedMs
     const linkedId = parent === null || index === 0 ? null : (rows[parent % index]?.id ?? null)
-    rows.push(makeContact({ id, ...identifiers, linkedId, createdAt: new Date(time) }))
+    const linkPrecedence = (linkedId === null) !== isMislabelled ? 'primary' : 'secondary'
+    rows.push(
+      makeContact({ id, ...identifiers, linkedId, linkPrecedence, createdAt: new Date(time) }),
+    )
   })
   return freeze(rows)
 }
 
-const forestArb = fc
-  .array(
-    fc.record({
-      identifiers: identifiersArb,
-      parent: fc.option(fc.nat(), { nil: null, freq: 4 }),
-      elapsedMs: fc.oneof(fc.constant(0), fc.nat(60_000)),
-      idGap: fc.integer({ min: 1, max: 3 }),
-    }),
-    { minLength: 1, maxLength: 12 },
-  )
-  .map(buildForest)
+// One row in five is a root; about half of the touched customers hold a chain two links deep.
+const toForestArb = (isMislabelledArb: fc.Arbitrary<boolean>) =>
+  fc
+    .array(
+      fc.record({
+        identifiers: identifiersArb,
+        parent: fc.option(fc.nat(), { nil: null, freq: 4 }),
+        elapsedMs: fc.oneof(fc.constant(0), fc.nat(60_000)),
+        idGap: fc.integer({ min: 1, max: 3 }),
+        isMislabelled: isMislabelledArb,
+      }),
+      { minLength: 1, maxLength: 12, size: 'medium' },
+    )
+    .map(buildForest)
 
 describe('legacy data', () => {
-  test('rule 5: one request into a legacy forest flattens the whole customer under its oldest root', () => {
-    fc.assert(
-      fc.property(forestArb, identifiersArb, elapsedMsArb, (forest, request, elapsedMs) => {
-        const cluster = readCluster(forest, request)
-        fc.pre(cluster.length > 0)
-        // The harness reads whole trees (rule 1): every tree it touches, and nothing else.
-        const trees = [...groupCustomers(forest).values()]
-        const members = new Set(cluster.map((row) => row.id))
-        for (const tree of trees) {
-          expect(tree.filter((row) => members.has(row.id)).length).toBeOneOf([0, tree.length])
-        }
-
-        const oldestRoot = cluster.filter((row) => row.linkedId === null).sort(byAge)[0]
-        const now = new Date(Math.max(...forest.map((row) => row.createdAt.getTime())) + elapsedMs)
-        const plan = planLinks(cluster, request, now)
-        const { rows: after, insertedId } = applyPlan(forest, plan, nextId(forest))
-
-        expect(oldestRoot).toBeDefined()
-        const survivorId = oldestRoot?.id
-        for (const row of after) {
-          if (row.id === survivorId) {
-            expect(row).toMatchObject({ linkedId: null, linkPrecedence: 'primary' })
-          } else if (members.has(row.id) || row.id === insertedId) {
-            expect(row).toMatchObject({ linkedId: survivorId, linkPrecedence: 'secondary' })
-          } else {
-            expect(row).toBe(forest.find((old) => old.id === row.id))
+  test.each([
+    ['valid labels', toForestArb(fc.constant(false))],
+    // Labels are not what rule 3 trusts (links are), so wrong ones must be corrected, not followed.
+    ['some linkPrecedence labels wrong', toForestArb(fc.boolean())],
+  ])(
+    'rule 5: one request into a legacy forest (%s) flattens the whole customer under its oldest root',
+    (_, forestArb) => {
+      fc.assert(
+        fc.property(forestArb, identifiersArb, elapsedMsArb, (forest, request, elapsedMs) => {
+          const cluster = readCluster(forest, request)
+          fc.pre(cluster.length > 0)
+          // The harness reads whole trees (rule 1): every tree it touches, and nothing else.
+          const trees = [...groupCustomers(forest).values()]
+          const members = new Set(cluster.map((row) => row.id))
+          for (const tree of trees) {
+            expect(tree.filter((row) => members.has(row.id)).length).toBeOneOf([0, tree.length])
           }
-        }
-        expect(toIdentifyResponse(plan, insertedId).contact.primaryContactId).toBe(survivorId)
-        expect(hasWrites(planLinks(readCluster(after, request), request, now))).toBe(false)
-      }),
-      { numRuns: RUNS },
-    )
-  })
+
+          const oldestRoot = cluster.filter((row) => row.linkedId === null).sort(byAge)[0]
+          const now = new Date(
+            Math.max(...forest.map((row) => row.createdAt.getTime())) + elapsedMs,
+          )
+          const plan = planLinks(cluster, request, now)
+          const { rows: after, insertedId } = applyPlan(forest, plan, nextId(forest))
+
+          expect(oldestRoot).toBeDefined()
+          const survivorId = oldestRoot?.id
+          for (const row of after) {
+            if (row.id === survivorId) {
+              expect(row).toMatchObject({ linkedId: null, linkPrecedence: 'primary' })
+            } else if (members.has(row.id) || row.id === insertedId) {
+              expect(row).toMatchObject({ linkedId: survivorId, linkPrecedence: 'secondary' })
+            } else {
+              expect(row).toBe(forest.find((old) => old.id === row.id))
+            }
+          }
+          expect(toIdentifyResponse(plan, insertedId).contact.primaryContactId).toBe(survivorId)
+          expect(hasWrites(planLinks(readCluster(after, request), request, now))).toBe(false)
+        }),
+        { numRuns: RUNS },
+      )
+    },
+  )
 })
 
 describe('the harness itself, on fixed rows', () => {

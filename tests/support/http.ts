@@ -13,7 +13,10 @@ export function captureLogs(): Logger & { lines: LogFields[] } {
 }
 
 /** Returns the app over `database`, plus helpers that send requests to it. */
-export function createTestClient(database: Database, deps: Omit<IdentifyDeps, 'store' | 'logger'> = {}) {
+export function createTestClient(
+  database: Database,
+  deps: Omit<IdentifyDeps, 'store' | 'logger'> = {},
+) {
   const logger = captureLogs()
   const app = createApp({
     identify: createIdentifyHandler({ store: createContactStore(database), logger, ...deps }),
