@@ -38,6 +38,8 @@ export const EnvSchema = v.object({
   DATABASE_POOL_SIZE: v.optional(IntegerVar(1, 1000), '10'),
   PGLITE_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data/pglite'),
   PORT: v.optional(IntegerVar(1, 65535), '4000'),
+  /** Set to 1 by Vercel in its builds and functions. */
+  VERCEL: v.optional(v.string()),
 })
 
 /** The validated environment. */
@@ -56,10 +58,18 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     throw new InvalidEnvError(`Invalid environment:\n  ${problems.join('\n  ')}`)
   }
   const env = result.output
-  if (env.DATABASE_DRIVER !== undefined && env.DATABASE_DRIVER !== 'pglite' && !env.DATABASE_URL) {
+  if (
+    env.DATABASE_URL === undefined &&
+    env.DATABASE_DRIVER !== undefined &&
+    env.DATABASE_DRIVER !== 'pglite'
+  ) {
     throw new InvalidEnvError(
       `Invalid environment:\n  DATABASE_URL: required when DATABASE_DRIVER is ${env.DATABASE_DRIVER}`,
     )
+  }
+  // A deployment must never fall back to an embedded database that vanishes with the instance.
+  if (env.DATABASE_URL === undefined && env.VERCEL === '1') {
+    throw new InvalidEnvError('Invalid environment:\n  DATABASE_URL: required on Vercel')
   }
   return env
 }

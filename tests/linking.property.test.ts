@@ -229,11 +229,14 @@ type LegacyRow = {
   parent: number | null
   elapsedMs: number
   idGap: number
+  /** Whether an older service wrote the wrong `linkPrecedence` for the row's link. */
+  isMislabelled: boolean
 }
 
 /**
  * Builds a valid forest from older services: each row hangs from an earlier one (so chains of
- * secondaries are common), ids and `createdAt` increase along creation, ties in time allowed.
+ * secondaries are common), ids and `createdAt` increase along creation, ties in time allowed;
+ * only `linkPrecedence` may be wrong, and only where `isMislabelled` says so.
  */
 function buildForest(legacy: readonly LegacyRow[]): ContactRow[] {
   const rows: ContactRow[] = []
@@ -251,7 +254,7 @@ function buildForest(legacy: readonly LegacyRow[]): ContactRow[] {
   return freeze(rows)
 }
 
-// One row in five is a root; about half of the touched customers hold a chain two links deep.
+// One row in four is a root; about half of the touched customers hold a chain two links deep.
 const toForestArb = (isMislabelledArb: fc.Arbitrary<boolean>) =>
   fc
     .array(

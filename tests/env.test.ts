@@ -1,0 +1,67 @@
+// The environment is checked once, with one error naming every bad variable; the driver follows
+// from it (lib/env.ts, lib/db.ts). Pure: nothing is opened.
+import { expect, test } from 'vitest'
+import { chooseDriver } from '../lib/db.js'
+import { readEnv } from '../lib/env.js'
+
+test.each([
+  ['no DATABASE_URL: the embedded database', {}, 'pglite'],
+  [
+    'a Neon URL: the HTTP driver',
+    {
+      DATABASE_URL:
+        'postgresql://u:p@ep-cool-id-123456.eu-central-1.aws.neon.tech/neondb?sslmode=require',
+    },
+    'neon-http',
+  ],
+  [
+    'any other Postgres: node-postgres',
+    { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' },
+    'node-postgres',
+  ],
+  [
+    'DATABASE_DRIVER forces one',
+    { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', DATABASE_DRIVER: 'neon-http' },
+    'neon-http',
+  ],
+  ['a blank DATABASE_URL counts as unset', { DATABASE_URL: '  ' }, 'pglite'],
+])('%s', (_, source, driver) => {
+  expect(chooseDriver(readEnv(source))).toBe(driver)
+})
+
+test('defaults every optional variable', () => {
+  expect(readEnv({})).toEqual({
+    DATABASE_POOL_SIZE: 10,
+    PGLITE_DATA_DIR: '.data/pglite',
+    PORT: 4000,
+  })
+})
+
+test('names every bad variable in one error', () => {
+  expect(() =>
+    readEnv({
+      DATABASE_URL: 'mysql://x',
+      DATABASE_DRIVER: 'sqlite',
+      PORT: '0',
+      DATABASE_POOL_SIZE: 'ten',
+    }),
+  ).toThrow(
+    [
+      'Invalid environment:',
+      '  DATABASE_URL: must start with postgres:// or postgresql://',
+      '  DATABASE_DRIVER: must be one of neon-http, node-postgres, pglite',
+      '  DATABASE_POOL_SIZE: must be a whole number',
+      '  PORT: must be at least 1',
+    ].join('\n'),
+  )
+})
+
+test('a server driver without a URL is refused', () => {
+  expect(() => readEnv({ DATABASE_DRIVER: 'node-postgres' })).toThrow(
+    'DATABASE_URL: required when DATABASE_DRIVER is node-postgres',
+  )
+})
+
+test('a deployment without DATABASE_URL is refused rather than falling back to an embedded database', () => {
+  expect(() => readEnv({ VERCEL: '1' })).toThrow('DATABASE_URL: required on Vercel')
+})

@@ -1,0 +1,131 @@
+// The identify handler's answers to faults and conflicts, driven with Web Requests against a real
+// PostgreSQL (node-postgres): each fault is produced for real, not simulated.
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createContactStore } from '../lib/contact-store.js'
+import { openDatabase } from '../lib/db.js'
+import { readEnv } from '../lib/env.js'
+import { createIdentifyHandler, type RetryPolicy } from '../lib/identify.js'
+import { openTestDatabase, type TestDatabase } from './support/database.js'
+import { captureLogs, createTestClient } from './support/http.js'
+import { findViolations, readAllContacts } from './support/invariants.js'
+
+const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }
+const post = (body: unknown) =>
+  new Request('http://store.test/identify', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req-42' },
+    body: JSON.stringify(body),
+  })
+
+describe('identify handler', () => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await openTestDatabase('node-postgres')
+  })
+  afterAll(() => database.dispose())
+  beforeEach(() => database.query('truncate "Contact" restart identity'))
+
+  test('a conflict that outlasts every retry is a 503 with Retry-After, and writes nothing of its own', async () => {
+    const store = createContactStore(database)
+    const rival = createTestClient(database)
+    await rival.identify({ email: 'hot@x.io', phoneNumber: '1' })
+    let rivalWrites = 0
+    // Between this request's read and its write, another request really changes the same customer,
+    // so the locked re-check in the database fails with 40001 on every attempt.
+    const contended = {
+      readCluster: store.readCluster,
+      writePlan: async (...args: Parameters<typeof store.writePlan>) => {
+        rivalWrites++
+        await rival.identify({ email: `rival${rivalWrites}@x.io`, phoneNumber: '1' })
+        return store.writePlan(...args)
+      },
+    }
+    const logger = captureLogs()
+    const handler = createIdentifyHandler({ store: contended, retry: FAST_RETRY, logger })
+
+    const response = await handler(post({ email: 'mine@x.io', phoneNumber: '1' }))
+
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('1')
+    expect(await response.json()).toEqual({
+      error: { code: 'conflict', message: expect.any(String) },
+    })
+    expect(rivalWrites).toBe(FAST_RETRY.maxAttempts)
+    const rows = await readAllContacts(database)
+    expect(rows.map((row) => row.email)).not.toContain('mine@x.io')
+    expect(rows).toHaveLength(1 + FAST_RETRY.maxAttempts)
+    expect(findViolations(rows)).toEqual([])
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ status: 503, outcome: 'failed', attempts: 3 }),
+    )
+  })
+
+  test('a conflict that clears on retry is answered normally', async () => {
+    const store = createContactStore(database)
+    const rival = createTestClient(database)
+    let interfered = false
+    const contendedOnce = {
+      readCluster: store.readCluster,
+      writePlan: async (...args: Parameters<typeof store.writePlan>) => {
+        if (!interfered) {
+          interfered = true
+          await rival.identify({ email: 'first@x.io', phoneNumber: '7' })
+        }
+        return store.writePlan(...args)
+      },
+    }
+    const logger = captureLogs()
+    const handler = createIdentifyHandler({ store: contendedOnce, retry: FAST_RETRY, logger })
+
+    const response = await handler(post({ email: 'second@x.io', phoneNumber: '7' }))
+
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      contact: {
+        primaryContactId: 1,
+        emails: ['first@x.io', 'second@x.io'],
+        phoneNumbers: ['7'],
+        secondaryContactIds: [2],
+      },
+    })
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ outcome: 'linked', attempts: 2, requestId: 'req-42' }),
+    )
+  })
+
+  test('an unexpected database error is a generic 500, logged with its cause and without identifiers', async () => {
+    await database.query('alter table "Contact" rename to "ContactRenamed"')
+    try {
+      const logger = captureLogs()
+      const handler = createIdentifyHandler({ store: createContactStore(database), logger })
+      const response = await handler(post({ email: 'secret@x.io', phoneNumber: '5550199' }))
+      expect(response.status).toBe(500)
+      expect(await response.json()).toEqual({
+        error: { code: 'internal_error', message: 'Something went wrong on our side' },
+      })
+      const logged = JSON.stringify(logger.lines)
+      expect(logged).toContain('42P01')
+      expect(logged).not.toContain('secret@x.io')
+      expect(logged).not.toContain('5550199')
+    } finally {
+      await database.query('alter table "ContactRenamed" rename to "Contact"')
+    }
+  })
+})
+
+test('an unreachable database is a 503 within the connect timeout', async () => {
+  const unreachable = await openDatabase(
+    readEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }),
+  )
+  const logger = captureLogs()
+  const handler = createIdentifyHandler({ store: createContactStore(unreachable), logger })
+  const started = performance.now()
+  const response = await handler(post({ email: 'a@x.io' }))
+  expect(performance.now() - started).toBeLessThan(6_000)
+  expect(response.status).toBe(503)
+  expect(response.headers.get('retry-after')).toBe('5')
+  expect(await response.json()).toEqual({
+    error: { code: 'database_unavailable', message: expect.any(String) },
+  })
+  await unreachable.close()
+})
