@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import * as v from 'valibot'
 
 const DRIVERS = ['neon-http', 'node-postgres', 'pglite'] as const
@@ -72,4 +73,9 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     throw new InvalidEnvError('Invalid environment:\n  DATABASE_URL: required on Vercel')
   }
   return env
+}
+
+/** Loads `.env` into `process.env` when the file exists (local runs; deployments set variables). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path)
 }

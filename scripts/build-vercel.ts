@@ -34,12 +34,11 @@ const env: NodeJS.ProcessEnv = {
   // here it has, and a second install would touch node_modules (and the network).
   VERCEL_INSTALL_COMPLETED: '1',
 }
-// Without DATABASE_URL the build migrates the embedded database under .data/; saying so
-// explicitly is what lets vercel.json's buildCommand accept it (on Vercel it fails instead).
-if (!env.DATABASE_URL?.trim() && !env.DATABASE_DRIVER?.trim()) {
-  env.DATABASE_DRIVER = 'pglite'
-  // PGlite creates its data directory but not the parents; .data/ is absent in a fresh clone.
-  if (!env.PGLITE_DATA_DIR) mkdirSync(join(root, '.data'), { recursive: true })
+// The build migrates DATABASE_URL, as on Vercel, where a missing one fails the deployment (in
+// vercel.json's buildCommand, and lib/env.ts under VERCEL=1, which `vercel build` also sets).
+if (!env.DATABASE_URL?.trim()) {
+  console.error('DATABASE_URL is not set: the build migrates it, as on Vercel')
+  process.exit(1)
 }
 
 // No --yes: with settings missing, vercel would go online to pull them; this fails instead. The

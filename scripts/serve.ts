@@ -3,33 +3,31 @@ import { readFile } from 'node:fs/promises'
 import { serve } from '@hono/node-server'
 import { createApp } from '../lib/app.js'
 import { createContactStore } from '../lib/contact-store.js'
-import { sharedDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
+import { openDatabase } from '../lib/db.js'
+import { loadDotEnv, readEnv } from '../lib/env.js'
 import { createHealthHandler } from '../lib/health.js'
 import { createIdentifyHandler } from '../lib/identify.js'
 
+loadDotEnv()
 const env = readEnv()
-const database = await sharedDatabase()
+const database = await openDatabase(env)
 // The embedded database is the developer's own: bring it up to date without being asked.
 if (database.driver === 'pglite') await database.migrate()
-const store = createContactStore(database)
 
 const app = createApp({
-  identify: createIdentifyHandler({ store }),
-  health: createHealthHandler({ database: sharedDatabase }),
+  identify: createIdentifyHandler({ store: createContactStore(database) }),
+  health: createHealthHandler({ database: async () => database }),
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
 })
 
 const server = serve({ fetch: app, port: env.PORT, hostname: '0.0.0.0' }, ({ port }) => {
-  const where =
-    database.driver === 'pglite' ? `embedded database in ${env.PGLITE_DATA_DIR}` : 'DATABASE_URL'
   console.log(
     JSON.stringify({
       level: 'info',
       msg: 'listening',
       url: `http://localhost:${port}`,
       driver: database.driver,
-      database: where,
+      ...(database.driver === 'pglite' ? { dataDir: env.PGLITE_DATA_DIR } : {}),
     }),
   )
 })

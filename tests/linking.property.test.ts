@@ -38,13 +38,22 @@ const identifiersArb: fc.Arbitrary<Identifiers> = fc.oneof(
 // Zero is drawn often, so equal `createdAt` happens and the id tie-break decides.
 const elapsedMsArb = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.nat(86_400_000))
 
-type Step = { request: Identifiers; elapsedMs: number }
+/** One request; `skewMs` is how far the clock of the instance serving it is off. */
+type Step = { request: Identifiers; elapsedMs: number; skewMs?: number }
 // 'medium' sizes: with fast-check's default small arrays four runs in five never merged anything.
-const stepsArb = fc.array(fc.record({ request: identifiersArb, elapsedMs: elapsedMsArb }), {
-  minLength: 1,
-  maxLength: 30,
-  size: 'medium',
-})
+const stepsArb: fc.Arbitrary<Step[]> = fc.array(
+  fc.record({ request: identifiersArb, elapsedMs: elapsedMsArb }),
+  { minLength: 1, maxLength: 30, size: 'medium' },
+)
+// Instances whose clocks disagree by a few milliseconds (the case rule 4's clamp is written for).
+const skewedStepsArb: fc.Arbitrary<Step[]> = fc.array(
+  fc.record({
+    request: identifiersArb,
+    elapsedMs: elapsedMsArb,
+    skewMs: fc.integer({ min: -5, max: 5 }),
+  }),
+  { minLength: 1, maxLength: 30, size: 'medium' },
+)
 
 /** One request carried through the harness, with the model's view after it. */
 type Outcome = {
@@ -61,7 +70,7 @@ type Outcome = {
 
 const nextId = (rows: readonly ContactRow[]) => Math.max(0, ...rows.map((row) => row.id)) + 1
 
-// Frozen rows: a core that edited the rows it was handed would throw here instead of passing.
+// Frozen rows and clusters: a core that edited what it was handed would throw instead of passing.
 const freeze = (rows: ContactRow[]) => rows.map((row) => Object.freeze(row))
 
 /** Runs `steps` as the shell would: read the cluster, plan, write, answer. */
@@ -70,12 +79,12 @@ function identifyAll(steps: readonly Step[]): Outcome[] {
   const outcomes: Outcome[] = []
   let table: ContactRow[] = []
   let time = START
-  for (const { request, elapsedMs } of steps) {
+  for (const { request, elapsedMs, skewMs = 0 } of steps) {
     time += elapsedMs
-    const now = new Date(time)
+    const now = new Date(time + skewMs)
     const bringsNewIdentifier = toKeys(request).some((key) => !model.has(key))
     model.add(request)
-    const plan = planLinks(readCluster(table, request), request, now)
+    const plan = planLinks(Object.freeze(readCluster(table, request)), request, now)
     const { rows, insertedId } = applyPlan(table, plan, nextId(table))
     const after = freeze(rows)
     const response = toIdentifyResponse(plan, insertedId)
@@ -215,6 +224,27 @@ describe('random request sequences against union-find', () => {
               phoneNumber: row.phoneNumber,
               createdAt: row.createdAt,
             })
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  test('rules 3 and 4: when instance clocks disagree by a few ms, each customer still has one primary, its oldest row, and secondaries point straight at it', () => {
+    fc.assert(
+      fc.property(skewedStepsArb, (steps) => {
+        for (const { after, components } of identifyAll(steps)) {
+          const customers = [...groupCustomers(after).values()]
+          expect(customers.map(toCustomerKeys).sort()).toEqual(components)
+          for (const customer of customers) {
+            const primary = onlyPrimary(customer)
+            expect(primary).toBe([...customer].sort(byAge)[0])
+            expect(primary.linkedId).toBeNull()
+            for (const row of customer) {
+              if (row !== primary)
+                expect(row).toMatchObject({ linkedId: primary.id, linkPrecedence: 'secondary' })
+            }
           }
         }
       }),
