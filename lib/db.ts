@@ -2,6 +2,7 @@
  * The one module that owns the database drivers (README, Decisions: "Drivers"). Everything else
  * sees a `Database`: a Drizzle handle plus the one way to run statements as a single transaction.
  */
+import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { neon, neonConfig } from '@neondatabase/serverless'
 import { sql } from 'drizzle-orm'
@@ -111,7 +112,10 @@ async function openPglite(dataDir: string): Promise<Database> {
     import('drizzle-orm/pglite'),
     import('drizzle-orm/pglite/migrator'),
   ])
-  const client = dataDir === 'memory://' ? new PGlite() : new PGlite(dataDir)
+  const inMemory = dataDir === 'memory://'
+  // PGlite creates its own folder but not its parents (.data/ on a fresh clone).
+  if (!inMemory) mkdirSync(dataDir, { recursive: true })
+  const client = inMemory ? new PGlite() : new PGlite(dataDir)
   const db = drizzle({ client })
   return {
     driver: 'pglite',

