@@ -1,5 +1,8 @@
 // Vercel function for GET /api/health.
 import { sharedDatabase } from '../lib/db.js'
+import { readEnv } from '../lib/env.js'
 import { createHealthHandler } from '../lib/health.js'
 
-export default { fetch: createHealthHandler({ database: sharedDatabase }) }
+const env = readEnv()
+
+export default { fetch: createHealthHandler({ database: () => sharedDatabase(env) }) }

@@ -13,7 +13,7 @@ import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres'
 import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import pg from 'pg'
-import { type Driver, type Env, readEnv } from './env.js'
+import type { Driver, Env } from './env.js'
 
 /** A Drizzle handle, whichever driver is behind it. */
 export type Db = PgDatabase<PgQueryResultHKT>
@@ -153,8 +153,8 @@ let shared: Promise<Database> | undefined
  * Returns this process's database, opened from the environment on first use and reused after;
  * an open that failed is tried again on the next call.
  */
-export function sharedDatabase(): Promise<Database> {
-  shared ??= openDatabase(readEnv()).catch((error: unknown) => {
+export function sharedDatabase(env: Env): Promise<Database> {
+  shared ??= openDatabase(env).catch((error: unknown) => {
     shared = undefined
     throw error
   })

@@ -39,8 +39,13 @@ export const EnvSchema = v.object({
   DATABASE_POOL_SIZE: v.optional(IntegerVar(1, 1000), '10'),
   PGLITE_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data/pglite'),
   PORT: v.optional(IntegerVar(1, 65535), '4000'),
+  /** Comma-separated API keys for identify; unset leaves it open except in production. */
+  IDENTIFY_API_KEYS: v.optional(v.string()),
+  DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),
   /** Set to 1 by Vercel in its builds and functions. */
   VERCEL: v.optional(v.string()),
+  /** Vercel's environment: production, preview or development. */
+  VERCEL_ENV: v.optional(v.string()),
 })
 
 /** The validated environment. */

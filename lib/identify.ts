@@ -4,6 +4,7 @@
  * outcome to HTTP (README, Decisions: "Concurrency protocol").
  */
 
+import { type AuthMode, checkAuthorization } from './auth.js'
 import type { Identifiers, IdentifyResponse } from './contact.js'
 import type { ContactStore } from './contact-store.js'
 import { classifyDatabaseError, describeError } from './db-errors.js'
@@ -40,6 +41,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 10, max
 /** What the shell needs from the outside world; tests pass real databases and fixed clocks. */
 export type IdentifyDeps = {
   store: ContactStore | (() => Promise<ContactStore>)
+  /** Who may call; see lib/auth.ts. Required, so no entry point is open by omission. */
+  auth: AuthMode
   now?: () => Date
   retry?: RetryPolicy
   random?: () => number
@@ -56,7 +59,7 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
 export async function identifyContact(
   store: ContactStore,
   request: Identifiers,
-  deps: Omit<IdentifyDeps, 'store' | 'logger'> = {},
+  deps: Omit<IdentifyDeps, 'store' | 'auth' | 'logger'> = {},
 ): Promise<IdentifyResult> {
   const {
     now = () => new Date(),
@@ -131,8 +134,18 @@ type Handled = {
  */
 export function createIdentifyHandler(deps: IdentifyDeps): (request: Request) => Promise<Response> {
   const logger = deps.logger ?? consoleLogger
-  const { store } = deps
+  const { store, auth } = deps
   const openStore = typeof store === 'function' ? store : () => Promise.resolve(store)
+  if (auth.kind === 'refusing') {
+    logger.error({
+      msg: 'identify refuses every call: IDENTIFY_API_KEYS is not set in production',
+    })
+  } else {
+    logger.info({
+      msg: 'identify access',
+      mode: auth.kind === 'open' ? 'open to anyone' : 'API keys',
+    })
+  }
 
   // The one place outcomes become HTTP answers.
   const handle = async (request: Request): Promise<Handled> => {
@@ -142,6 +155,8 @@ export function createIdentifyHandler(deps: IdentifyDeps): (request: Request) =>
       attempts: 0,
     })
     if (request.method !== 'POST') return reject(toMethodNotAllowed('POST'))
+    const unauthorized = checkAuthorization(auth, request)
+    if (unauthorized !== null) return reject(unauthorized)
     const body = await readJsonBody(request)
     if (!body.ok) return reject(body.error)
     const parsed = parseIdentifyRequest(body.body)

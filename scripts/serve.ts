@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { serve } from '@hono/node-server'
 import { createApp } from '../lib/app.js'
+import { toAuthMode } from '../lib/auth.js'
 import { createContactStore } from '../lib/contact-store.js'
 import { openDatabase } from '../lib/db.js'
 import { loadDotEnv, readEnv } from '../lib/env.js'
@@ -15,7 +16,10 @@ const database = await openDatabase(env)
 if (database.driver === 'pglite') await database.migrate()
 
 const app = createApp({
-  identify: createIdentifyHandler({ store: createContactStore(database) }),
+  identify: createIdentifyHandler({
+    store: createContactStore(database),
+    auth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
+  }),
   health: createHealthHandler({ database: async () => database }),
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
 })

@@ -9,6 +9,7 @@ import { openTestDatabase, type TestDatabase } from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
 import { findViolations, readAllContacts } from './support/invariants.js'
 
+const OPEN = { kind: 'open' } as const
 const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }
 const post = (body: unknown) =>
   new Request('http://store.test/identify', {
@@ -41,7 +42,12 @@ describe('identify handler', () => {
       },
     }
     const logger = captureLogs()
-    const handler = createIdentifyHandler({ store: contended, retry: FAST_RETRY, logger })
+    const handler = createIdentifyHandler({
+      store: contended,
+      auth: OPEN,
+      retry: FAST_RETRY,
+      logger,
+    })
 
     const response = await handler(post({ email: 'mine@x.io', phoneNumber: '1' }))
 
@@ -75,7 +81,12 @@ describe('identify handler', () => {
       },
     }
     const logger = captureLogs()
-    const handler = createIdentifyHandler({ store: contendedOnce, retry: FAST_RETRY, logger })
+    const handler = createIdentifyHandler({
+      store: contendedOnce,
+      auth: OPEN,
+      retry: FAST_RETRY,
+      logger,
+    })
 
     const response = await handler(post({ email: 'second@x.io', phoneNumber: '7' }))
 
@@ -97,7 +108,11 @@ describe('identify handler', () => {
     await database.query('alter table "Contact" rename to "ContactRenamed"')
     try {
       const logger = captureLogs()
-      const handler = createIdentifyHandler({ store: createContactStore(database), logger })
+      const handler = createIdentifyHandler({
+        store: createContactStore(database),
+        auth: OPEN,
+        logger,
+      })
       const response = await handler(post({ email: 'secret@x.io', phoneNumber: '5550199' }))
       expect(response.status).toBe(500)
       expect(await response.json()).toEqual({
@@ -118,7 +133,11 @@ test('an unreachable database is a 503 within the connect timeout', async () => 
     readEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }),
   )
   const logger = captureLogs()
-  const handler = createIdentifyHandler({ store: createContactStore(unreachable), logger })
+  const handler = createIdentifyHandler({
+    store: createContactStore(unreachable),
+    auth: OPEN,
+    logger,
+  })
   const started = performance.now()
   const response = await handler(post({ email: 'a@x.io' }))
   expect(performance.now() - started).toBeLessThan(6_000)

@@ -147,7 +147,7 @@ describe('vercel build', () => {
       readEnv({ DATABASE_URL: localDatabase.url, DATABASE_DRIVER: 'node-postgres' }),
     )
     localApp = createApp({
-      identify: createIdentifyHandler({ store: createContactStore(local) }),
+      identify: createIdentifyHandler({ store: createContactStore(local), auth: { kind: 'open' } }),
       health: createHealthHandler({ database: async () => local }),
       overviewHtml: await readFile(join(root, 'public', 'index.html'), 'utf8'),
     })

@@ -15,11 +15,16 @@ export function captureLogs(): Logger & { lines: LogFields[] } {
 /** Returns the app over `database`, plus helpers that send requests to it. */
 export function createTestClient(
   database: Database,
-  deps: Omit<IdentifyDeps, 'store' | 'logger'> = {},
+  deps: Partial<Omit<IdentifyDeps, 'store' | 'logger'>> = {},
 ) {
   const logger = captureLogs()
   const app = createApp({
-    identify: createIdentifyHandler({ store: createContactStore(database), logger, ...deps }),
+    identify: createIdentifyHandler({
+      store: createContactStore(database),
+      auth: { kind: 'open' },
+      logger,
+      ...deps,
+    }),
     health: createHealthHandler({ database: async () => database, logger }),
     overviewHtml: '<h1>overview</h1>',
   })
