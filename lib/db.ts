@@ -54,9 +54,17 @@ export async function openDatabase(env: Env): Promise<Database> {
   const driver = chooseDriver(env)
   switch (driver) {
     case 'neon-http':
-      return openNeonHttp(requireUrl(env), env.NEON_HTTP_ENDPOINT)
+      return openNeonHttp(
+        requireUrl(env),
+        env.NEON_HTTP_ENDPOINT,
+        env.DATABASE_STATEMENT_TIMEOUT_MS,
+      )
     case 'node-postgres':
-      return openNodePostgres(requireUrl(env), env.DATABASE_POOL_SIZE)
+      return openNodePostgres(
+        requireUrl(env),
+        env.DATABASE_POOL_SIZE,
+        env.DATABASE_STATEMENT_TIMEOUT_MS,
+      )
     case 'pglite':
       return openPglite(env.PGLITE_DATA_DIR)
   }
@@ -67,9 +75,13 @@ function requireUrl(env: Env): string {
   return env.DATABASE_URL
 }
 
-function openNeonHttp(url: string, endpoint: string | undefined): Database {
+function openNeonHttp(url: string, endpoint: string | undefined, timeoutMs: number): Database {
   // Neon's documented way to develop against a local SQL-over-HTTP proxy; global in the driver.
   if (endpoint !== undefined) neonConfig.fetchEndpoint = endpoint
+  // Every round trip is bounded. A batch that timed out may still have committed; the client's
+  // retry then finds the customer already written and answers as usual.
+  neonConfig.fetchFunction = (input: string, init: RequestInit) =>
+    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })
   // Without an explicit level the batch would run at whatever the server defaults to; the write
   // protocol needs READ COMMITTED so its check sees rows committed while it waited for locks.
   const db = drizzleNeonHttp({ client: neon(url, { isolationLevel: 'ReadCommitted' }) })
@@ -86,15 +98,19 @@ function openNeonHttp(url: string, endpoint: string | undefined): Database {
   }
 }
 
-function openNodePostgres(url: string, poolSize: number): Database {
+function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // The server cancels a statement that runs longer (57014, answered 503).
+    statement_timeout: timeoutMs,
   })
-  // An idle client that dies (server restart, pg_terminate_backend) must not crash the process;
-  // the pool drops it and the next query connects afresh.
+  // A client whose backend dies (server restart, pg_terminate_backend) emits 'error': the pool
+  // re-emits it for idle clients, nothing does for one in use. Unheard, either crashes the
+  // process. The query in flight fails on its own, and the pool discards the dead client.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = drizzleNodePostgres({ client: pool })
   return {
     driver: 'node-postgres',

@@ -1,0 +1,179 @@
+// What a client sees when the database fails, and proof that no customer is left half-written.
+// Every fault is real: refused and silent servers, a backend terminated mid-write, a lock held
+// past its timeout, and a storm of requests on one customer.
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:net'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createContactStore } from '../lib/contact-store.js'
+import { openDatabase } from '../lib/db.js'
+import { readEnv } from '../lib/env.js'
+import { createIdentifyHandler } from '../lib/identify.js'
+import { openTestDatabase, SERVER_DRIVERS, type TestDatabase } from './support/database.js'
+import { captureLogs, createTestClient } from './support/http.js'
+import {
+  connectCustomers,
+  findViolations,
+  groupCustomers,
+  readAllContacts,
+} from './support/invariants.js'
+
+const post = (body: unknown) =>
+  new Request('http://store.test/identify', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+
+/** A TCP server that accepts connections and never says a word. */
+async function startSilentServer(): Promise<{ port: number; server: Server }> {
+  const server = createServer(() => {})
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { port: (server.address() as { port: number }).port, server }
+}
+
+describe('an unreachable database is a 503 within a bounded time', () => {
+  let silent: { port: number; server: Server }
+  beforeAll(async () => {
+    silent = await startSilentServer()
+  })
+  afterAll(() => {
+    silent.server.close()
+  })
+
+  test.each([
+    [
+      'node-postgres, a server that never answers: 5 s connect timeout',
+      { DATABASE_DRIVER: 'node-postgres' },
+      'silent',
+    ],
+    [
+      'neon-http, nothing listening: the fetch fails at once',
+      { DATABASE_DRIVER: 'neon-http', NEON_HTTP_ENDPOINT: 'http://127.0.0.1:1/sql' },
+      'refused',
+    ],
+    [
+      'neon-http, an endpoint that never answers: the statement timeout (1 s here)',
+      { DATABASE_DRIVER: 'neon-http', DATABASE_STATEMENT_TIMEOUT_MS: '1000' },
+      'silent',
+    ],
+  ])('%s', async (_, env, kind) => {
+    const port = kind === 'silent' ? silent.port : 1
+    const database = await openDatabase(
+      readEnv({
+        DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none`,
+        ...(env.DATABASE_DRIVER === 'neon-http' && kind === 'silent'
+          ? { NEON_HTTP_ENDPOINT: `http://127.0.0.1:${port}/sql` }
+          : {}),
+        ...env,
+      }),
+    )
+    const handler = createIdentifyHandler({
+      store: createContactStore(database),
+      auth: { kind: 'open' },
+      logger: captureLogs(),
+    })
+    const response = await handler(post({ email: 'a@x.io' }))
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('5')
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'database_unavailable',
+        message: 'The database cannot be reached; retry shortly',
+      },
+    })
+    await database.close()
+  })
+})
+
+describe.each(SERVER_DRIVERS)('on %s', (driver) => {
+  let database: TestDatabase
+  let holder: pg.Client
+  beforeAll(async () => {
+    database = await openTestDatabase(driver)
+    holder = new pg.Client({ connectionString: database.url ?? '' })
+    await holder.connect()
+  })
+  afterAll(async () => {
+    await holder.end()
+    await database.dispose()
+  })
+  beforeEach(() => database.query('truncate "Contact" restart identity'))
+
+  // Holds the advisory lock a writer of this email needs, from outside the service.
+  const holdEmailLock = (email: string) =>
+    holder.query(`select pg_advisory_lock(hashtext('Contact.identifier'), hashtext($1))`, [
+      `email:${email}`,
+    ])
+  const releaseLocks = () => holder.query('select pg_advisory_unlock_all()')
+  const waitForLockWaiter = async (): Promise<number> => {
+    for (let tries = 0; tries < 200; tries++) {
+      const [waiter] = await database.query<{ pid: number }>(
+        `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+      )
+      if (waiter !== undefined) return waiter.pid
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    throw new Error('no writer ever waited for the lock')
+  }
+
+  test('a backend terminated while its write batch is in flight leaves nothing behind and answers 503', async () => {
+    const client = createTestClient(database)
+    await client.identify({ email: 'victim@x.io', phoneNumber: '1' })
+    const before = await readAllContacts(database)
+    await holdEmailLock('victim@x.io')
+    try {
+      // The write stops at its lock; terminating it there kills a transaction with statements
+      // already run (begin, or the whole batch on Neon) but not yet committed.
+      const answer = client.identify({ email: 'victim@x.io', phoneNumber: '2' })
+      const pid = await waitForLockWaiter()
+      await database.query('select pg_terminate_backend($1)', [pid])
+      const { status, body } = await answer
+      expect(status).toBe(503)
+      expect(body).toEqual({ error: { code: 'database_unavailable', message: expect.any(String) } })
+    } finally {
+      await releaseLocks()
+    }
+    expect(await readAllContacts(database)).toEqual(before)
+    // The service recovers on its own: the next request gets a fresh connection.
+    expect((await client.identify({ email: 'victim@x.io', phoneNumber: '2' })).status).toBe(200)
+    expect(findViolations(await readAllContacts(database))).toEqual([])
+  })
+
+  test('a lock held past the 2 s lock timeout is a 503 busy with Retry-After, and nothing is written', async () => {
+    const client = createTestClient(database)
+    await holdEmailLock('busy@x.io')
+    try {
+      const { status, headers, body } = await client.identify({
+        email: 'busy@x.io',
+        phoneNumber: '9',
+      })
+      expect(status).toBe(503)
+      expect(headers.get('retry-after')).toBe('1')
+      expect(body).toEqual({ error: { code: 'busy', message: expect.any(String) } })
+    } finally {
+      await releaseLocks()
+    }
+    expect(await readAllContacts(database)).toEqual([])
+  })
+
+  test('a storm of 64 concurrent requests on one customer: each succeeds or is a 503, and the customer is whole', async () => {
+    const client = createTestClient(database)
+    const requests = Array.from({ length: 64 }, (_, i) => ({
+      email: `storm${i % 16}@x.io`,
+      phoneNumber: i % 2 === 0 ? '+1000' : `+2${i % 8}`,
+    }))
+    const answers = await Promise.all(requests.map((request) => client.identify(request)))
+    const statuses = answers.map((answer) => answer.status)
+    expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([])
+    const answered = requests.filter((_, i) => statuses[i] === 200)
+    const rows = await readAllContacts(database)
+    expect(findViolations(rows)).toEqual([])
+    // Requests answered 503 wrote nothing of their own; every answered one is in the customer.
+    for (const key of connectCustomers(answered).flat()) {
+      expect(groupCustomers(rows).flat()).toContain(key)
+    }
+    expect(groupCustomers(rows).length).toBeLessThanOrEqual(connectCustomers(requests).length)
+  })
+})
