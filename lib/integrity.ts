@@ -1,0 +1,145 @@
+/**
+ * Checks the `Contact` table against the linking invariants and repairs what the service's own
+ * rules can repair, through the service's own locked write path (README, "Integrity").
+ * Reports name rows and customers by id only: never an email or a phone number.
+ */
+import { type SQL, sql } from 'drizzle-orm'
+import type { ContactStore } from './contact-store.js'
+import type { Database } from './db.js'
+import { type IdentifyOutcome, identifyContact } from './identify.js'
+
+/** The kinds of damage the checker finds. */
+export type ViolationKind =
+  | 'precedence-disagrees-with-link'
+  | 'links-to-missing-row'
+  | 'links-to-deleted-row'
+  | 'links-to-secondary'
+  | 'older-than-its-primary'
+  | 'email-in-several-customers'
+  | 'phone-in-several-customers'
+  | 'no-identifier'
+
+/** One finding: what is wrong and which rows show it. */
+export type Violation = { kind: ViolationKind; rowIds: number[]; detail: string }
+
+/** The checker's result. */
+export type IntegrityReport = { liveRows: number; violations: Violation[] }
+
+// The service repairs these by re-identifying one identifier of the rows involved: rule 3 merges
+// customers sharing it, and rules 3 and 5 flatten chains and adopt orphans. The others need a
+// person: the service never re-elects a primary or invents an identifier.
+const REPAIRABLE = new Set<ViolationKind>([
+  'links-to-missing-row',
+  'links-to-deleted-row',
+  'links-to-secondary',
+  'email-in-several-customers',
+  'phone-in-several-customers',
+])
+
+type Finding = { kind: ViolationKind; ids: string; detail: string }
+
+// A row's customer as the table states it: itself if primary, else what it links to.
+const CHECKS: SQL[] = [
+  sql`select 'precedence-disagrees-with-link' as kind, "id"::text as ids, '' as detail
+      from "Contact" where "deletedAt" is null
+      and ("linkPrecedence" = 'primary') is distinct from ("linkedId" is null)`,
+  sql`select case when parent."id" is null then 'links-to-missing-row'
+                  when parent."deletedAt" is not null then 'links-to-deleted-row'
+                  else 'links-to-secondary' end as kind,
+             child."id"::text as ids, 'links to ' || child."linkedId" as detail
+      from "Contact" child left join "Contact" parent on parent."id" = child."linkedId"
+      where child."deletedAt" is null and child."linkedId" is not null
+      and (parent."id" is null or parent."deletedAt" is not null or parent."linkedId" is not null)`,
+  sql`select 'older-than-its-primary' as kind, child."id"::text as ids, 'primary ' || parent."id" as detail
+      from "Contact" child join "Contact" parent on parent."id" = child."linkedId"
+      where child."deletedAt" is null and parent."deletedAt" is null and parent."linkedId" is null
+      and (child."createdAt", child."id") < (parent."createdAt", parent."id")`,
+  ...(['email', 'phoneNumber'] as const).map(
+    (
+      column,
+    ) => sql`select ${column === 'email' ? 'email-in-several-customers' : 'phone-in-several-customers'} as kind,
+             string_agg("id"::text, ',' order by "id") as ids,
+             'customers ' || string_agg(distinct coalesce("linkedId", "id")::text, ', ') as detail
+      from "Contact" where "deletedAt" is null and ${sql.identifier(column)} is not null
+      group by ${sql.identifier(column)}
+      having count(distinct coalesce("linkedId", "id")) > 1`,
+  ),
+  sql`select 'no-identifier' as kind, "id"::text as ids, '' as detail
+      from "Contact" where "deletedAt" is null and "email" is null and "phoneNumber" is null`,
+]
+
+async function selectRows<T>(database: Database, query: SQL): Promise<T[]> {
+  const result = (await database.db.execute(query)) as unknown as { rows: T[] }
+  return result.rows
+}
+
+/** Checks every live row; a report with no violations means the table is consistent. */
+export async function checkIntegrity(database: Database): Promise<IntegrityReport> {
+  const [count] = await selectRows<{ n: number | string }>(
+    database,
+    sql`select count(*) as n from "Contact" where "deletedAt" is null`,
+  )
+  const violations: Violation[] = []
+  for (const check of CHECKS) {
+    for (const finding of await selectRows<Finding>(database, check)) {
+      violations.push({
+        kind: finding.kind,
+        rowIds: finding.ids.split(',').map(Number),
+        detail: finding.detail,
+      })
+    }
+  }
+  return { liveRows: Number(count?.n ?? 0), violations }
+}
+
+/** What a repair did: the requests it replayed, by outcome, and what is left. */
+export type RepairReport = {
+  replayed: Partial<Record<IdentifyOutcome | 'failed', number>>
+  rowsChanged: number
+  remaining: IntegrityReport
+}
+
+/**
+ * Repairs what the service's rules can: for each repairable violation, re-identifies one
+ * identifier of its rows through `store`, exactly as a request would, until nothing repairable is
+ * left or a round changes nothing.
+ */
+export async function repairIntegrity(
+  database: Database,
+  store: ContactStore,
+  now: () => Date = () => new Date(),
+): Promise<RepairReport> {
+  const started = now()
+  const replayed: RepairReport['replayed'] = {}
+  let report = await checkIntegrity(database)
+  for (let round = 0; round < 10; round++) {
+    const ids = report.violations.filter((v) => REPAIRABLE.has(v.kind)).flatMap((v) => v.rowIds)
+    if (ids.length === 0) break
+    const rows = await selectRows<{ email: string | null; phoneNumber: string | null }>(
+      database,
+      sql`select "email", "phoneNumber" from "Contact" where "id" in ${ids}`,
+    )
+    const requests = new Map<string, { email: string | null; phoneNumber: string | null }>()
+    for (const { email, phoneNumber } of rows) {
+      // One identifier per request: enough to reach the row's whole cluster, never a new row.
+      if (email !== null) requests.set(`e:${email}`, { email, phoneNumber: null })
+      else if (phoneNumber !== null) requests.set(`p:${phoneNumber}`, { email: null, phoneNumber })
+    }
+    for (const request of requests.values()) {
+      const result = await identifyContact(store, request, { now })
+      const outcome = result.ok ? result.outcome : 'failed'
+      replayed[outcome] = (replayed[outcome] ?? 0) + 1
+    }
+    const before = report.violations.length
+    report = await checkIntegrity(database)
+    if (report.violations.length >= before) break
+  }
+  const [changed] = await selectRows<{ n: number | string }>(
+    database,
+    sql`select count(*) as n from "Contact" where "updatedAt" >= ${started}`,
+  )
+  return { replayed, rowsChanged: Number(changed?.n ?? 0), remaining: report }
+}
+
+/** Whether a violation is one `repairIntegrity` can fix. */
+export const isRepairable = (violation: Violation) => REPAIRABLE.has(violation.kind)

@@ -1,0 +1,60 @@
+// `npm run integrity [-- --repair]`: checks the Contact table of DATABASE_URL (or the embedded
+// database) against the linking invariants; with --repair, fixes what the service's rules can,
+// through the same locked write path. Prints a readable report, then one JSON summary line.
+// Exits 1 while any violation remains.
+import { createContactStore } from '../lib/contact-store.js'
+import { openDatabase } from '../lib/db.js'
+import { loadDotEnv, readEnv } from '../lib/env.js'
+import {
+  checkIntegrity,
+  type IntegrityReport,
+  isRepairable,
+  repairIntegrity,
+} from '../lib/integrity.js'
+
+const shouldRepair = process.argv.includes('--repair')
+loadDotEnv()
+const database = await openDatabase(readEnv())
+if (database.driver === 'pglite') await database.migrate()
+
+function printReport(title: string, report: IntegrityReport) {
+  console.log(`${title}: ${report.liveRows} live rows, ${report.violations.length} violations`)
+  for (const violation of report.violations) {
+    const fix = isRepairable(violation) ? 'repairable' : 'needs review'
+    console.log(
+      `  ${violation.kind} rows ${violation.rowIds.join(', ')} ${violation.detail} (${fix})`,
+    )
+  }
+}
+
+try {
+  const found = await checkIntegrity(database)
+  printReport('Checked', found)
+  let remaining = found
+  let repair: Awaited<ReturnType<typeof repairIntegrity>> | null = null
+  if (shouldRepair && found.violations.some(isRepairable)) {
+    repair = await repairIntegrity(database, createContactStore(database))
+    remaining = repair.remaining
+    console.log(
+      `Repaired: ${repair.rowsChanged} rows changed, requests replayed ${JSON.stringify(repair.replayed)}`,
+    )
+    printReport('After repair', remaining)
+  }
+  const countByKind = (report: IntegrityReport) => {
+    const counts: Record<string, number> = {}
+    for (const { kind } of report.violations) counts[kind] = (counts[kind] ?? 0) + 1
+    return counts
+  }
+  console.log(
+    JSON.stringify({
+      ok: remaining.violations.length === 0,
+      liveRows: remaining.liveRows,
+      found: countByKind(found),
+      ...(repair ? { rowsChanged: repair.rowsChanged, replayed: repair.replayed } : {}),
+      remaining: countByKind(remaining),
+    }),
+  )
+  process.exitCode = remaining.violations.length === 0 ? 0 : 1
+} finally {
+  await database.close()
+}

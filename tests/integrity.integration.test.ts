@@ -1,0 +1,132 @@
+// The integrity checker and its repair (lib/integrity.ts) on a table seeded with the damage older
+// services leave, on every driver; and the operator's command, end to end.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { createContactStore } from '../lib/contact-store.js'
+import { checkIntegrity, repairIntegrity } from '../lib/integrity.js'
+import {
+  ALL_DRIVERS,
+  createServerDatabase,
+  openTestDatabase,
+  type TestDatabase,
+} from './support/database.js'
+import { findViolations, readAllContacts } from './support/invariants.js'
+
+// Rows 1-3: a chain (3 -> 2 -> 1). Rows 4-5: a customer sharing email 'shared@x.io' with row 7 of
+// the customer 6-7, which is newer. Row 9 links to row 8, which was deleted. Row 11 is a
+// secondary older than its primary 10. Row 12 is a healthy customer.
+const DAMAGED_TABLE = `
+  insert into "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt", "deletedAt") overriding system value values
+    (1, 'root@x.io', '100', null, 'primary', '2024-01-01', '2024-01-01', null),
+    (2, 'mid@x.io', '100', 1, 'secondary', '2024-01-02', '2024-01-02', null),
+    (3, 'leaf@x.io', '101', 2, 'secondary', '2024-01-03', '2024-01-03', null),
+    (4, 'older@x.io', '200', null, 'primary', '2024-01-04', '2024-01-04', null),
+    (5, 'shared@x.io', '200', 4, 'secondary', '2024-01-05', '2024-01-05', null),
+    (6, 'newer@x.io', '300', null, 'primary', '2024-01-06', '2024-01-06', null),
+    (7, 'shared@x.io', '301', 6, 'secondary', '2024-01-07', '2024-01-07', null),
+    (8, 'gone@x.io', '400', null, 'primary', '2024-01-08', '2024-01-08', '2024-03-01'),
+    (9, 'orphan@x.io', '401', 8, 'secondary', '2024-01-09', '2024-01-09', null),
+    (10, 'late@x.io', '500', null, 'primary', '2024-01-11', '2024-01-11', null),
+    (11, 'early@x.io', '500', 10, 'secondary', '2024-01-10', '2024-01-10', null),
+    (12, 'fine@x.io', '600', null, 'primary', '2024-01-12', '2024-01-12', null);
+  select setval('"Contact_id_seq"', 12);`
+
+describe.each(ALL_DRIVERS)('on %s', (driver) => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await openTestDatabase(driver)
+  })
+  afterAll(() => database.dispose())
+  beforeEach(async () => {
+    await database.query('truncate "Contact" restart identity')
+    for (const statement of DAMAGED_TABLE.split(';').filter((s) => s.trim()))
+      await database.query(statement)
+  })
+
+  test('finds each kind of damage, naming rows by id only', async () => {
+    const report = await checkIntegrity(database)
+    expect(report.liveRows).toBe(11)
+    expect(report.violations).toEqual(
+      expect.arrayContaining([
+        { kind: 'links-to-secondary', rowIds: [3], detail: 'links to 2' },
+        { kind: 'links-to-deleted-row', rowIds: [9], detail: 'links to 8' },
+        { kind: 'older-than-its-primary', rowIds: [11], detail: 'primary 10' },
+        {
+          kind: 'email-in-several-customers',
+          rowIds: [5, 7],
+          detail: expect.stringMatching(/^customers (4, 6|6, 4)$/),
+        },
+      ]),
+    )
+    expect(report.violations).toHaveLength(4)
+    // Personal data stays out of the report: no seeded email or phone number appears in it.
+    expect(JSON.stringify(report)).not.toMatch(/@x\.io|\b(100|101|200|300|301|400|401|500|600)\b/)
+  })
+
+  test('repairs chains, orphans and shared identifiers through the service, and leaves the rest for review', async () => {
+    const repair = await repairIntegrity(database, createContactStore(database))
+    expect(repair.remaining.violations).toEqual([
+      { kind: 'older-than-its-primary', rowIds: [11], detail: 'primary 10' },
+    ])
+    const rows = await readAllContacts(database)
+    const links = Object.fromEntries(rows.map((row) => [row.id, row.linkedId]))
+    expect(links).toEqual({
+      1: null,
+      2: 1,
+      3: 1,
+      4: null,
+      5: 4,
+      6: 4,
+      7: 4,
+      8: null,
+      9: null,
+      10: null,
+      11: 10,
+      12: null,
+    })
+    expect(repair.rowsChanged).toBe(4) // 3 flattened, 6 and 7 merged under 4, 9 promoted
+    expect(rows).toHaveLength(12)
+    expect(findViolations(rows).filter((v) => !v.includes('older than'))).toEqual([])
+  })
+
+  test('a consistent table has no violations', async () => {
+    await database.query('truncate "Contact" restart identity')
+    await database.query(`
+      insert into "Contact" ("email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt") values
+        ('a@x.io', '1', null, 'primary', '2024-01-01'), ('b@x.io', '1', 1, 'secondary', '2024-01-02')`)
+    expect(await checkIntegrity(database)).toEqual({ liveRows: 2, violations: [] })
+  })
+})
+
+test('npm run integrity reports, repairs, and exits 1 only while violations remain', async () => {
+  const server = await createServerDatabase()
+  const run = (args: string[]) =>
+    promisify(execFile)('npx', ['tsx', 'scripts/integrity.ts', ...args], {
+      env: { ...process.env, DATABASE_URL: server.url },
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    )
+  const pg = await import('pg')
+  const client = new pg.default.Client({ connectionString: server.url })
+  await client.connect()
+  await client.query(DAMAGED_TABLE)
+  await client.query(`update "Contact" set "createdAt" = '2024-01-12' where "id" = 11`)
+  await client.end()
+
+  const checked = await run([])
+  expect(checked.code).toBe(1)
+  expect(checked.stdout).toContain('Checked: 11 live rows, 3 violations')
+  expect(JSON.parse(checked.stdout.trim().split('\n').at(-1) ?? '')).toMatchObject({ ok: false })
+
+  const repaired = await run(['--repair'])
+  expect(repaired.code).toBe(0)
+  expect(JSON.parse(repaired.stdout.trim().split('\n').at(-1) ?? '')).toMatchObject({
+    ok: true,
+    rowsChanged: 4,
+    remaining: {},
+  })
+  expect(repaired.stdout).not.toContain('@x.io')
+  await server.drop()
+}, 60_000)
