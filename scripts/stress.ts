@@ -1,0 +1,204 @@
+// `npm run stress [-- --requests N --concurrency N --pool N --drivers a,b --seed N]`: starts the
+// service as its own process against a real Postgres (DATABASE_URL, a superuser URL, or an
+// embedded server), fires overlapping requests through node-postgres and through the Neon HTTP
+// path, then proves the table: the integrity checker finds nothing, the customers are exactly the
+// connected components of all requests sent, every 200 held its request's identifiers, and the
+// only 5xx were 503s that succeeded when resent. Exits 1 otherwise.
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { sql } from 'drizzle-orm'
+import pg from 'pg'
+import type { Identifiers } from '../lib/contact.js'
+import { openDatabase } from '../lib/db.js'
+import { type Driver, loadDotEnv, readEnv } from '../lib/env.js'
+import { checkIntegrity } from '../lib/integrity.js'
+import { startEmbeddedPostgres } from '../tests/support/embedded-postgres.js'
+import {
+  connectCustomers,
+  groupCustomers,
+  type StoredContact,
+} from '../tests/support/invariants.js'
+import { startNeonHttpProxy } from '../tests/support/neon-http-proxy.js'
+import { seededRandom } from '../tests/support/random.js'
+import { startServiceProcess } from '../tests/support/service-process.js'
+
+/** The load: how many requests, how many at once, and how many identifiers they draw from. */
+export type StressOptions = {
+  requests: number
+  concurrency: number
+  /** Emails and phone numbers each; small enough that most requests meet an existing customer. */
+  poolSize: number
+  seed: number
+}
+
+/** What one run measured and found. */
+export type StressResult = {
+  driver: Driver
+  requests: number
+  concurrency: number
+  seconds: number
+  requestsPerSecond: number
+  /** Conflicting writes the service retried internally, from its own log lines. */
+  retries: number
+  retriesPerRequest: number
+  /** 503s answered and then resent by the client, which succeeded. */
+  resent503: number
+  otherFailures: string[]
+  violations: string[]
+}
+
+/** Draws `options.requests` requests: 35% email and phone, 35% email only, 30% phone only. */
+export function generateRequests(options: StressOptions): Identifiers[] {
+  const random = seededRandom(options.seed)
+  const pick = () => Math.floor(random() * options.poolSize)
+  return Array.from({ length: options.requests }, () => {
+    const roll = random()
+    return {
+      email: roll < 0.7 ? `shopper${pick()}@stress.test` : null,
+      phoneNumber: roll >= 0.35 ? `+44700${pick()}` : null,
+    }
+  })
+}
+
+/** Runs the load once through `driver` on a fresh database of the server at `adminUrl`. */
+export async function runStress(
+  adminUrl: string,
+  driver: Driver,
+  options: StressOptions,
+): Promise<StressResult> {
+  const name = `identity_stress_${driver.replace('-', '_')}_${process.pid}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`drop database if exists ${name} with (force)`)
+  await admin.query(`create database ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const env = readEnv({ DATABASE_URL: url.toString(), DATABASE_DRIVER: 'node-postgres' })
+  const database = await openDatabase(env)
+  await database.migrate()
+
+  const proxy =
+    driver === 'neon-http' ? await startNeonHttpProxy({ connectionString: url.toString() }) : null
+  const service = await startServiceProcess({
+    DATABASE_URL: url.toString(),
+    DATABASE_DRIVER: driver,
+    ...(proxy ? { NEON_HTTP_ENDPOINT: proxy.url } : {}),
+  })
+  try {
+    const requests = generateRequests(options)
+    const otherFailures: string[] = []
+    let resent503 = 0
+    let next = 0
+    const started = performance.now()
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        for (let index = next++; index < requests.length; index = next++) {
+          const request = requests[index] as Identifiers
+          for (let sends = 1; ; sends++) {
+            const response = await fetch(`${service.url}/identify`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(request),
+            })
+            const body = (await response.json()) as {
+              contact?: { emails: string[]; phoneNumbers: string[] }
+            }
+            if (response.status === 503 && sends < 10) {
+              resent503++
+              await new Promise((resolve) => setTimeout(resolve, 50 * sends))
+              continue
+            }
+            const contact = body.contact
+            if (response.status !== 200 || contact === undefined) {
+              otherFailures.push(`request ${index}: ${response.status} ${JSON.stringify(body)}`)
+            } else if (
+              (request.email !== null && !contact.emails.includes(request.email)) ||
+              (request.phoneNumber !== null && !contact.phoneNumbers.includes(request.phoneNumber))
+            ) {
+              otherFailures.push(`request ${index}: the answer lacks one of its identifiers`)
+            }
+            break
+          }
+        }
+      }),
+    )
+    const seconds = (performance.now() - started) / 1000
+
+    const report = await checkIntegrity(database)
+    const { rows } = (await database.db.execute(
+      sql`select "id", "email", "phoneNumber", "linkedId", "deletedAt" from "Contact"`,
+    )) as unknown as { rows: StoredContact[] }
+    const violations = report.violations.map((v) => `${v.kind}: rows ${v.rowIds.join(', ')}`)
+    if (JSON.stringify(groupCustomers(rows)) !== JSON.stringify(connectCustomers(requests))) {
+      violations.push('the customers in the table are not the connected components of the requests')
+    }
+    const retries = service.logs
+      .filter((line) => line.msg === 'identify')
+      .reduce((sum, line) => sum + Math.max(0, Number(line.attempts) - 1), 0)
+    return {
+      driver,
+      requests: options.requests,
+      concurrency: options.concurrency,
+      seconds: Number(seconds.toFixed(2)),
+      requestsPerSecond: Math.round(options.requests / seconds),
+      retries,
+      retriesPerRequest: Number((retries / options.requests).toFixed(3)),
+      resent503,
+      otherFailures,
+      violations,
+    }
+  } finally {
+    await service.stop()
+    await proxy?.close()
+    await database.close()
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '5000' },
+      concurrency: { type: 'string', default: '32' },
+      pool: { type: 'string', default: '400' },
+      seed: { type: 'string', default: '20261125' },
+      drivers: { type: 'string', default: 'node-postgres,neon-http' },
+    },
+  })
+  const options: StressOptions = {
+    requests: Number(values.requests),
+    concurrency: Number(values.concurrency),
+    poolSize: Number(values.pool),
+    seed: Number(values.seed),
+  }
+  loadDotEnv()
+  const given = readEnv().DATABASE_URL
+  const server = given ? { url: given, stop: async () => {} } : await startEmbeddedPostgres()
+  try {
+    const results: StressResult[] = []
+    for (const driver of values.drivers.split(',') as Driver[]) {
+      const result = await runStress(server.url, driver, options)
+      results.push(result)
+      console.log(JSON.stringify(result))
+    }
+    console.log(
+      '\n| driver | requests | concurrency | req/s | retries/request | 503 resent | failures | violations |',
+    )
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    for (const r of results) {
+      console.log(
+        `| ${r.driver} | ${r.requests} | ${r.concurrency} | ${r.requestsPerSecond} | ${r.retriesPerRequest} | ${r.resent503} | ${r.otherFailures.length} | ${r.violations.length} |`,
+      )
+    }
+    process.exitCode = results.every(
+      (r) => r.otherFailures.length === 0 && r.violations.length === 0,
+    )
+      ? 0
+      : 1
+  } finally {
+    await server.stop()
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main()
