@@ -4,14 +4,18 @@ import { expect, inject, test } from 'vitest'
 import { runStress } from '../scripts/stress.js'
 import { SERVER_DRIVERS } from './support/database.js'
 
-test.each(SERVER_DRIVERS)('the service under load through %s keeps every customer whole', async (driver) => {
-  const result = await runStress(inject('adminUrl'), driver, {
-    requests: 400,
-    concurrency: 16,
-    poolSize: 60,
-    seed: 7,
-  })
-  console.log(JSON.stringify(result))
-  expect(result.otherFailures).toEqual([])
-  expect(result.violations).toEqual([])
-}, 120_000)
+test.each(SERVER_DRIVERS)(
+  'the service under load through %s keeps every customer whole',
+  async (driver) => {
+    const result = await runStress(inject('adminUrl'), driver, {
+      requests: 400,
+      concurrency: 16,
+      poolSize: 60,
+      seed: 7,
+    })
+    console.log(JSON.stringify(result))
+    expect(result.otherFailures).toEqual([])
+    expect(result.violations).toEqual([])
+  },
+  120_000,
+)

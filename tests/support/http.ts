@@ -34,7 +34,9 @@ export function createTestClient(
     return {
       status: response.status,
       headers: response.headers,
-      body: text ? (JSON.parse(text) as unknown) : null,
+      body: response.headers.get('content-type')?.startsWith('application/json')
+        ? (JSON.parse(text) as unknown)
+        : text,
     }
   }
   return {
