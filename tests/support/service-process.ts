@@ -8,6 +8,8 @@ import { findFreePort } from './embedded-postgres.js'
 export type ServiceProcess = {
   url: string
   logs: Record<string, unknown>[]
+  /** Everything it wrote to stderr, line by line, log lines included. */
+  stderr: string[]
   pid: number
   stop: () => Promise<void>
 }
@@ -24,19 +26,15 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   })
   const logs: Record<string, unknown>[] = []
   const stderr: string[] = []
-  for (const [stream, sink] of [
-    [child.stdout, logs],
-    [child.stderr, stderr],
-  ] as const) {
+  // Log lines are JSON on either stream (errors go to stderr); anything else is kept as text.
+  for (const stream of [child.stdout, child.stderr]) {
     if (stream === null) continue
     createInterface({ input: stream }).on('line', (line) => {
-      if (sink === stderr) stderr.push(line)
-      else {
-        try {
-          logs.push(JSON.parse(line) as Record<string, unknown>)
-        } catch {
-          // Not a log line (e.g. a warning from Node); nothing to count.
-        }
+      if (stream === child.stderr) stderr.push(line)
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>)
+      } catch {
+        // Not a log line, e.g. a warning from Node.
       }
     })
   }
@@ -55,6 +53,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   return {
     url,
     logs,
+    stderr,
     pid: child.pid ?? 0,
     stop: async () => {
       child.kill('SIGTERM')
