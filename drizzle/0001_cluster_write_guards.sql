@@ -11,6 +11,12 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   lock_key record;
 BEGIN
+  -- A writer that cannot get its locks within 2 s gives up with lock_not_available (55P03), which
+  -- the service answers with 503 and Retry-After, rather than holding a request until the function
+  -- times out. A lock_timeout already set for the role or database takes precedence.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '2s', true);
+  END IF;
   FOR lock_key IN
     SELECT hashtext('Contact.root') AS space, root_id AS key FROM unnest(root_ids) AS root_id
     UNION

@@ -32,6 +32,7 @@ test.each([
 test('defaults every optional variable', () => {
   expect(readEnv({})).toEqual({
     DATABASE_POOL_SIZE: 10,
+    DATABASE_STATEMENT_TIMEOUT_MS: 5000,
     PGLITE_DATA_DIR: '.data/pglite',
     PORT: 4000,
   })

@@ -26,28 +26,35 @@ describe('identify handler', () => {
   afterAll(() => database.dispose())
   beforeEach(() => database.query('truncate "Contact" restart identity'))
 
-  test('a conflict that outlasts every retry is a 503 with Retry-After, and writes nothing of its own', async () => {
+  // A store whose writes are each preceded, between this request's read and its write, by a
+  // rival request that really changes the same customer: the locked re-check then fails with 40001.
+  const handlerWithRival = (rivalRequest: (write: number) => unknown | null) => {
     const store = createContactStore(database)
     const rival = createTestClient(database)
-    await rival.identify({ email: 'hot@x.io', phoneNumber: '1' })
-    let rivalWrites = 0
-    // Between this request's read and its write, another request really changes the same customer,
-    // so the locked re-check in the database fails with 40001 on every attempt.
-    const contended = {
-      readCluster: store.readCluster,
-      writePlan: async (...args: Parameters<typeof store.writePlan>) => {
-        rivalWrites++
-        await rival.identify({ email: `rival${rivalWrites}@x.io`, phoneNumber: '1' })
-        return store.writePlan(...args)
-      },
-    }
+    let writes = 0
     const logger = captureLogs()
     const handler = createIdentifyHandler({
-      store: contended,
+      store: {
+        readCluster: store.readCluster,
+        writePlan: async (...args) => {
+          const body = rivalRequest(++writes)
+          if (body !== null) await rival.identify(body)
+          return store.writePlan(...args)
+        },
+      },
       auth: OPEN,
       retry: FAST_RETRY,
       logger,
     })
+    return { handler, logger, rival, writes: () => writes }
+  }
+
+  test('a conflict that outlasts every retry is a 503 with Retry-After, and writes nothing of its own', async () => {
+    const { handler, logger, rival, writes } = handlerWithRival((write) => ({
+      email: `rival${write}@x.io`,
+      phoneNumber: '1',
+    }))
+    await rival.identify({ email: 'hot@x.io', phoneNumber: '1' })
 
     const response = await handler(post({ email: 'mine@x.io', phoneNumber: '1' }))
 
@@ -56,7 +63,7 @@ describe('identify handler', () => {
     expect(await response.json()).toEqual({
       error: { code: 'conflict', message: expect.any(String) },
     })
-    expect(rivalWrites).toBe(FAST_RETRY.maxAttempts)
+    expect(writes()).toBe(FAST_RETRY.maxAttempts)
     const rows = await readAllContacts(database)
     expect(rows.map((row) => row.email)).not.toContain('mine@x.io')
     expect(rows).toHaveLength(1 + FAST_RETRY.maxAttempts)
@@ -67,26 +74,9 @@ describe('identify handler', () => {
   })
 
   test('a conflict that clears on retry is answered normally', async () => {
-    const store = createContactStore(database)
-    const rival = createTestClient(database)
-    let interfered = false
-    const contendedOnce = {
-      readCluster: store.readCluster,
-      writePlan: async (...args: Parameters<typeof store.writePlan>) => {
-        if (!interfered) {
-          interfered = true
-          await rival.identify({ email: 'first@x.io', phoneNumber: '7' })
-        }
-        return store.writePlan(...args)
-      },
-    }
-    const logger = captureLogs()
-    const handler = createIdentifyHandler({
-      store: contendedOnce,
-      auth: OPEN,
-      retry: FAST_RETRY,
-      logger,
-    })
+    const { handler, logger } = handlerWithRival((write) =>
+      write === 1 ? { email: 'first@x.io', phoneNumber: '7' } : null,
+    )
 
     const response = await handler(post({ email: 'second@x.io', phoneNumber: '7' }))
 
