@@ -5,14 +5,17 @@
  * 1. A cluster is every live row sharing the request's email or phone number, plus every row of
  *    those rows' customers (the shell reads it; see lib/contact-store.ts).
  * 2. An empty cluster means a new customer: insert a primary row with the request's identifiers.
- * 3. The oldest root (a row with no live parent in the cluster, ordered by `createdAt`, then `id`)
- *    survives as the primary; every other row becomes a secondary pointing straight at it. Only
- *    rows whose link actually changes are written, and they alone get a new `updatedAt`.
+ * 3. Each linked component of the cluster (rows joined by `linkedId`) has one leader: its root, the
+ *    row with no live parent in the cluster, or, for a cycle left by older services, its oldest
+ *    row. The oldest leader (by `createdAt`, then `id`) survives as the primary; every other row
+ *    becomes a secondary pointing straight at it. Only rows whose link actually changes are
+ *    written, and they alone get a new `updatedAt`.
  * 4. If the request brings an email or phone number the merged customer does not have yet, insert
  *    one secondary row with the request's identifiers, linked to the primary; otherwise insert
  *    nothing.
  * 5. Chains left by older services (a secondary pointing at a secondary) and cycles are flattened
- *    by rule 3, because every row is re-pointed at the survivor directly.
+ *    by rule 3, because every row is re-pointed at the survivor directly. A secondary whose
+ *    primary was deleted is a root of its own, so it leads its rows until something joins them.
  * 6. The answer lists distinct emails and phone numbers, the primary's first and the rest in row
  *    order (`createdAt`, `id`), and every secondary id in row order.
  */
@@ -32,7 +35,10 @@ export type LinkPlan = {
   insert: NewContact | null
   /** The time to stamp on every row written. */
   now: Date
-  /** Roots of the cluster as read: the writer locks them (README, "Concurrency protocol"). */
+  /**
+   * The leaders of the cluster as read (rule 3): the writer locks them, so two writers whose
+   * clusters overlap always share a lock (README, "Concurrency protocol").
+   */
   rootIds: number[]
   /** The cluster's version as read; see `toClusterVersion`. */
   version: string
@@ -47,7 +53,7 @@ export function compareRowAge(a: ContactRow, b: ContactRow): number {
 
 /**
  * Returns the text the database compares, under lock, against the cluster it is about to rewrite:
- * every row's `id:linkedId`, ordered by id. Mirrored in SQL by `clusterVersionSql`.
+ * every row's `id:linkedId`, ordered by id. Mirrored in SQL by `selectClusterVersion` in lib/contact-store.ts.
  */
 export function toClusterVersion(rows: readonly ContactRow[]): string {
   return [...rows]
@@ -56,10 +62,34 @@ export function toClusterVersion(rows: readonly ContactRow[]): string {
     .join(',')
 }
 
-/** Returns the rows no other row of the cluster is a live parent of (rule 3). */
-export function findRoots(rows: readonly ContactRow[]): ContactRow[] {
-  const ids = new Set(rows.map((row) => row.id))
-  return rows.filter((row) => row.linkedId === null || !ids.has(row.linkedId))
+/**
+ * Returns the leader of every linked component of `rows` (rule 3), oldest first. Whoever reads
+ * any row of a component reads all of it (its ancestors, then all their descendants), so every
+ * reader agrees on its leader.
+ */
+export function findLeaders(rows: readonly ContactRow[]): ContactRow[] {
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  const isRoot = (row: ContactRow) => row.linkedId === null || !byId.has(row.linkedId)
+  // Union-find over links inside the cluster; each component has at most one root, because each
+  // row has at most one parent, and a component without one contains exactly one cycle.
+  const parent = new Map(rows.map((row) => [row.id, row.id]))
+  const find = (id: number): number => {
+    const up = parent.get(id) ?? id
+    if (up === id) return id
+    const top = find(up)
+    parent.set(id, top)
+    return top
+  }
+  for (const row of rows) {
+    if (!isRoot(row) && row.linkedId !== null) parent.set(find(row.id), find(row.linkedId))
+  }
+  const leaders = new Map<number, ContactRow>()
+  for (const row of [...rows].sort(compareRowAge)) {
+    const component = find(row.id)
+    const leader = leaders.get(component)
+    if (leader === undefined || (isRoot(row) && !isRoot(leader))) leaders.set(component, row)
+  }
+  return [...leaders.values()].sort(compareRowAge)
 }
 
 /** Decides the writes for `request` against its `cluster` at time `now` (rules 2 to 5). */
@@ -70,9 +100,8 @@ export function planLinks(
 ): LinkPlan {
   const rows = [...cluster].sort(compareRowAge)
   const version = toClusterVersion(rows)
-  const roots = findRoots(rows)
-  // A cycle of secondaries has no root at all; its oldest row then takes the lead.
-  const survivor = roots[0] ?? rows[0]
+  const leaders = findLeaders(rows)
+  const survivor = leaders[0]
   if (survivor === undefined) {
     return {
       primaryId: null,
@@ -110,7 +139,7 @@ export function planLinks(
       ? { ...request, linkedId: survivor.id, linkPrecedence: 'secondary', createdAt }
       : null,
     now,
-    rootIds: (roots.length > 0 ? roots : [survivor]).map((row) => row.id),
+    rootIds: leaders.map((row) => row.id),
     version,
     rows: settled,
   }

@@ -1,7 +1,13 @@
 // The linking rules of lib/linking.ts, one table per rule. Pure: no database.
 import { describe, expect, test } from 'vitest'
 import type { ContactRow, Identifiers } from '../lib/contact.js'
-import { hasWrites, planLinks, toClusterVersion, toIdentifyResponse } from '../lib/linking.js'
+import {
+  findLeaders,
+  hasWrites,
+  planLinks,
+  toClusterVersion,
+  toIdentifyResponse,
+} from '../lib/linking.js'
 import { at, makeContact } from './support/fixtures.js'
 
 const NOW = at(1_000)
@@ -68,7 +74,7 @@ describe('rule 3: several customers merge into the one with the oldest primary',
   ])('keeps the %s', (_, cluster, identifiers, primaryId, relinkIds) => {
     const plan = planLinks(cluster, identifiers, NOW)
     expect(plan.primaryId).toBe(primaryId)
-    expect(plan.relinkIds.sort()).toEqual(relinkIds)
+    expect([...plan.relinkIds].sort((a, b) => a - b)).toEqual(relinkIds)
     expect(plan.insert).toBeNull()
     expect(plan.now).toBe(NOW)
   })
@@ -100,7 +106,7 @@ describe('rule 4: new information for a known customer', () => {
       request('mcfly@hill.edu', '123456'),
       false,
     ],
-  ])('%s inserts a secondary: %s', (_, identifiers, inserts) => {
+  ])('%s: inserts a secondary = %s', (_, identifiers, inserts) => {
     const plan = planLinks([primary, secondary], identifiers, NOW)
     expect(plan.insert).toEqual(
       inserts ? { ...identifiers, linkedId: 1, linkPrecedence: 'secondary', createdAt: NOW } : null,
@@ -145,6 +151,17 @@ describe('rule 5: chains and cycles left by older services are flattened', () =>
       ],
       7,
       [],
+      true,
+    ],
+    [
+      'a tree and an older cycle in one cluster: the cycle leads, whichever row the request names',
+      [
+        makeContact({ id: 1, email: 'a@x.io', createdAt: at(10) }),
+        makeContact({ id: 2, phoneNumber: '222', linkedId: 3, createdAt: at(1) }),
+        makeContact({ id: 3, phoneNumber: '333', linkedId: 2, createdAt: at(2) }),
+      ],
+      2,
+      [1],
       true,
     ],
   ])('%s', (_, cluster, primaryId, relinkIds, promotes) => {
@@ -236,5 +253,32 @@ describe('the cluster version the writer re-checks under lock', () => {
     ],
   ])('%s', (_, rows, version) => {
     expect(toClusterVersion(rows)).toBe(version)
+  })
+})
+
+describe('rule 3: leaders, which the writer locks', () => {
+  const tree = [
+    makeContact({ id: 1, email: 't@x.io', createdAt: at(10) }),
+    makeContact({ id: 4, email: 'u@x.io', linkedId: 1, createdAt: at(11) }),
+  ]
+  const cycle = [
+    makeContact({ id: 2, phoneNumber: '222', linkedId: 3, createdAt: at(1) }),
+    makeContact({ id: 3, phoneNumber: '333', linkedId: 2, createdAt: at(2) }),
+  ]
+  test.each<[string, ContactRow[], number[]]>([
+    ['one per tree: its root', tree, [1]],
+    ['one per cycle: its oldest row, the same from any of its rows', cycle, [2]],
+    ['a cluster of a tree and a cycle has both, oldest first', [...tree, ...cycle], [2, 1]],
+    [
+      'an orphan leads its own rows',
+      [
+        makeContact({ id: 5, email: 'o@x.io', linkedId: 99 }),
+        makeContact({ id: 6, email: 'p@x.io', linkedId: 5 }),
+      ],
+      [5],
+    ],
+  ])('%s', (_, rows, leaderIds) => {
+    expect(findLeaders(rows).map((row) => row.id)).toEqual(leaderIds)
+    expect(planLinks(rows, request('t@x.io', null), NOW).rootIds).toEqual(leaderIds)
   })
 })
