@@ -8,7 +8,6 @@ import { neon, neonConfig } from '@neondatabase/serverless'
 import { sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { drizzle as drizzleNeonHttp } from 'drizzle-orm/neon-http'
-import { migrate as migrateNeonHttp } from 'drizzle-orm/neon-http/migrator'
 import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres'
 import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
@@ -93,7 +92,7 @@ function openNeonHttp(url: string, endpoint: string | undefined, timeoutMs: numb
       if (first === undefined) return []
       return db.batch([first, ...rest])
     },
-    migrate: () => migrateNeonHttp(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: () => migrateOverTcp(url),
     close: async () => {},
   }
 }
@@ -116,8 +115,30 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
     driver: 'node-postgres',
     db,
     runBatch: (build) => runInTransaction(db, build),
-    migrate: () => migrateNodePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
+  }
+}
+
+/**
+ * Applies the migrations over one plain TCP connection, for every server driver: Drizzle's
+ * node-postgres migrator runs them all in one transaction, so a failure leaves nothing half-done
+ * (Neon's HTTP migrator runs statement by statement). A session lock makes concurrent deployments
+ * queue, and no statement timeout applies: an index build on a large table may take a while.
+ */
+async function migrateOverTcp(url: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
+  await client.connect()
+  try {
+    await client.query(`select pg_advisory_lock(hashtext('Contact.migrations'))`)
+    await migrateNodePostgres(drizzleNodePostgres({ client }), {
+      migrationsFolder: MIGRATIONS_FOLDER,
+    })
+  } finally {
+    await client.end()
   }
 }
 

@@ -1,0 +1,66 @@
+// `npm run db:migrate` is all or nothing, and concurrent deployments may run it at once.
+import pg from 'pg'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { openDatabase } from '../lib/db.js'
+import { readEnv } from '../lib/env.js'
+import { createServerDatabase, SERVER_DRIVERS } from './support/database.js'
+
+describe.each(SERVER_DRIVERS)('through the %s driver', (driver) => {
+  let server: { url: string; drop: () => Promise<void> }
+  let client: pg.Client
+  beforeEach(async () => {
+    server = await createServerDatabase()
+    client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    // The template is already migrated; start from an empty database instead.
+    await client.query(
+      'drop schema public cascade; create schema public; drop schema if exists drizzle cascade',
+    )
+  })
+  afterEach(async () => {
+    await client.end()
+    await server.drop()
+  })
+
+  const open = () =>
+    openDatabase(
+      readEnv({
+        DATABASE_URL: server.url,
+        DATABASE_DRIVER: driver,
+        // The Neon driver's own endpoint is never used: migrations go over TCP.
+        NEON_HTTP_ENDPOINT: 'http://127.0.0.1:1/sql',
+      }),
+    )
+  const tables = async () =>
+    (
+      await client.query(
+        `select table_name from information_schema.tables where table_schema = 'public'`,
+      )
+    ).rows
+
+  test('a migration that fails part-way leaves nothing behind, and a later run completes', async () => {
+    // Something already holds a name the second migration creates, so it fails after the first
+    // migration's statements ran.
+    await client.query(
+      'create function contact_assert_cluster_version(expected text, actual text) returns void language sql as $$ select $$',
+    )
+    const database = await open()
+    await expect(database.migrate()).rejects.toThrow()
+    expect(await tables()).toEqual([])
+
+    await client.query('drop function contact_assert_cluster_version(text, text)')
+    await database.migrate()
+    expect(await tables()).toEqual([{ table_name: 'Contact' }])
+    await database.close()
+  })
+
+  test('two deployments migrating at once both succeed, one after the other', async () => {
+    const [first, second] = [await open(), await open()]
+    await Promise.all([first.migrate(), second.migrate()])
+    const { rows } = await client.query(
+      'select count(*)::int as n from drizzle.__drizzle_migrations',
+    )
+    expect(rows).toEqual([{ n: 2 }])
+    await Promise.all([first.close(), second.close()])
+  })
+})
