@@ -3,7 +3,7 @@ import { toAuthMode } from '../lib/auth.js'
 import { createContactStore } from '../lib/contact-store.js'
 import { sharedDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
-import { createIdentifyHandler } from '../lib/identify.js'
+import { createIdentifyHandler } from '../lib/identify-handler.js'
 
 const env = readEnv()
 const identify = createIdentifyHandler({

@@ -54,7 +54,16 @@ export async function readJsonBody(
   if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
     return { ok: false, error: tooLarge }
   }
-  const bytes = await readAtMost(request, MAX_BODY_BYTES)
+  let bytes: Uint8Array | null
+  try {
+    bytes = await readAtMost(request, MAX_BODY_BYTES)
+  } catch {
+    // The client went away or sent a broken stream; nobody may be listening, but answer anyway.
+    return {
+      ok: false,
+      error: { status: 400, code: 'invalid_body', message: 'The request body could not be read' },
+    }
+  }
   if (bytes === null) return { ok: false, error: tooLarge }
   try {
     return { ok: true, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) }
@@ -82,13 +91,7 @@ async function readAtMost(request: Request, limit: number): Promise<Uint8Array |
     }
     chunks.push(value)
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+  return Buffer.concat(chunks)
 }
 
 /** The 405 answer for a route that only takes `allowed`. */

@@ -7,7 +7,7 @@ import { createContactStore } from '../lib/contact-store.js'
 import { openDatabase } from '../lib/db.js'
 import { loadDotEnv, readEnv } from '../lib/env.js'
 import { createHealthHandler } from '../lib/health.js'
-import { createIdentifyHandler } from '../lib/identify.js'
+import { createIdentifyHandler } from '../lib/identify-handler.js'
 
 loadDotEnv()
 const env = readEnv()

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { checkAuthorization, toAuthMode } from '../lib/auth.js'
 import { createContactStore } from '../lib/contact-store.js'
-import { createIdentifyHandler } from '../lib/identify.js'
+import { createIdentifyHandler } from '../lib/identify-handler.js'
 import { openTestDatabase, type TestDatabase } from './support/database.js'
 import { captureLogs } from './support/http.js'
 

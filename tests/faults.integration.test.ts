@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createContactStore } from '../lib/contact-store.js'
 import { openDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
-import { createIdentifyHandler } from '../lib/identify.js'
+import { createIdentifyHandler } from '../lib/identify-handler.js'
 import { openTestDatabase, SERVER_DRIVERS, type TestDatabase } from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
 import {

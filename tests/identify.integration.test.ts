@@ -351,3 +351,27 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     },
   )
 })
+
+test('a body stream that breaks mid-read is a 400, not a crash', async () => {
+  const database = await openTestDatabase('node-postgres')
+  const client = createTestClient(database)
+  const broken = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"email": "a@'))
+      controller.error(new Error('client went away'))
+    },
+  })
+  const response = await client.app(
+    new Request('http://store.test/identify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: broken,
+      duplex: 'half',
+    } as RequestInit),
+  )
+  expect(response.status).toBe(400)
+  expect(await response.json()).toEqual({
+    error: { code: 'invalid_body', message: 'The request body could not be read' },
+  })
+  await database.dispose()
+})

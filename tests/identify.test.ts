@@ -4,13 +4,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createContactStore } from '../lib/contact-store.js'
 import { openDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
-import { createIdentifyHandler, type RetryPolicy } from '../lib/identify.js'
+import type { RetryPolicy } from '../lib/identify.js'
+import { createIdentifyHandler } from '../lib/identify-handler.js'
 import { openTestDatabase, type TestDatabase } from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
 import { findViolations, readAllContacts } from './support/invariants.js'
 
 const OPEN = { kind: 'open' } as const
-const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }
+const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 10_000 }
 const post = (body: unknown) =>
   new Request('http://store.test/identify', {
     method: 'POST',
@@ -28,7 +29,10 @@ describe('identify handler', () => {
 
   // A store whose writes are each preceded, between this request's read and its write, by a
   // rival request that really changes the same customer: the locked re-check then fails with 40001.
-  const handlerWithRival = (rivalRequest: (write: number) => unknown | null) => {
+  const handlerWithRival = (
+    rivalRequest: (write: number) => unknown | null,
+    retry: RetryPolicy = FAST_RETRY,
+  ) => {
     const store = createContactStore(database)
     const rival = createTestClient(database)
     let writes = 0
@@ -43,7 +47,7 @@ describe('identify handler', () => {
         },
       },
       auth: OPEN,
-      retry: FAST_RETRY,
+      retry,
       logger,
     })
     return { handler, logger, rival, writes: () => writes }
@@ -71,6 +75,17 @@ describe('identify handler', () => {
     expect(logger.lines).toContainEqual(
       expect.objectContaining({ status: 503, outcome: 'failed', attempts: 3 }),
     )
+  })
+
+  test('no retry starts once the time budget is spent, however many attempts remain', async () => {
+    const { handler, logger, writes } = handlerWithRival(
+      (write) => ({ email: `rival${write}@x.io`, phoneNumber: '1' }),
+      { ...FAST_RETRY, maxAttempts: 8, budgetMs: 0 },
+    )
+    const response = await handler(post({ email: 'mine@x.io', phoneNumber: '1' }))
+    expect(response.status).toBe(503)
+    expect(writes()).toBe(1)
+    expect(logger.lines).toContainEqual(expect.objectContaining({ outcome: 'failed', attempts: 1 }))
   })
 
   test('a conflict that clears on retry is answered normally', async () => {

@@ -14,7 +14,7 @@ import { createContactStore } from '../lib/contact-store.js'
 import { type Database, openDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
 import { createHealthHandler } from '../lib/health.js'
-import { createIdentifyHandler } from '../lib/identify.js'
+import { createIdentifyHandler } from '../lib/identify-handler.js'
 import { createServerDatabase } from './support/database.js'
 
 type Handler = (request: Request) => Promise<Response>

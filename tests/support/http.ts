@@ -3,7 +3,7 @@ import { createApp } from '../../lib/app.js'
 import { createContactStore } from '../../lib/contact-store.js'
 import type { Database } from '../../lib/db.js'
 import { createHealthHandler } from '../../lib/health.js'
-import { createIdentifyHandler, type IdentifyDeps } from '../../lib/identify.js'
+import { createIdentifyHandler, type IdentifyDeps } from '../../lib/identify-handler.js'
 import type { LogFields, Logger } from '../../lib/log.js'
 
 /** A logger that keeps every line, for tests to inspect. */
