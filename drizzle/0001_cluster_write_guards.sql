@@ -3,9 +3,9 @@
 -- separate statement, so that at READ COMMITTED the check sees every row committed while the
 -- batch waited for its locks.
 
--- Takes transaction-scoped advisory locks on every customer root and every identifier of a
--- request, always in one global order (root keys before identifier keys, each ascending), so two
--- writers can never wait on each other in a cycle.
+-- Takes transaction-scoped advisory locks on every customer leader (README: a root, or a cycle's
+-- oldest row) and every identifier of a request, always in one global order (by key space, then
+-- key), so two writers can never wait on each other in a cycle.
 CREATE FUNCTION contact_lock_cluster(identifiers text[], root_ids integer[]) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE

@@ -39,6 +39,8 @@ export const EnvSchema = v.object({
   DATABASE_POOL_SIZE: v.optional(IntegerVar(1, 1000), '10'),
   PGLITE_DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data/pglite'),
   PORT: v.optional(IntegerVar(1, 65535), '4000'),
+  /** Where `npm start` listens; 0.0.0.0 exposes it beyond this machine (e.g. in a container). */
+  HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
   /** Comma-separated API keys for identify; unset leaves it open except in production. */
   IDENTIFY_API_KEYS: v.optional(v.string()),
   DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),

@@ -24,12 +24,12 @@ const app = createApp({
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
 })
 
-const server = serve({ fetch: app, port: env.PORT, hostname: '0.0.0.0' }, ({ port }) => {
+const server = serve({ fetch: app, port: env.PORT, hostname: env.HOST }, ({ port }) => {
   console.log(
     JSON.stringify({
       level: 'info',
       msg: 'listening',
-      url: `http://localhost:${port}`,
+      url: `http://${env.HOST}:${port}`,
       driver: database.driver,
       ...(database.driver === 'pglite' ? { dataDir: env.PGLITE_DATA_DIR } : {}),
     }),

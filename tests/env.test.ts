@@ -33,6 +33,7 @@ test('defaults every optional variable', () => {
   expect(readEnv({})).toEqual({
     DATABASE_POOL_SIZE: 10,
     DATABASE_STATEMENT_TIMEOUT_MS: 5000,
+    HOST: '127.0.0.1',
     PGLITE_DATA_DIR: '.data/pglite',
     PORT: 4000,
   })
