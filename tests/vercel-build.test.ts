@@ -16,6 +16,7 @@ import { readEnv } from '../lib/env.js'
 import { createHealthHandler } from '../lib/health.js'
 import { createIdentifyHandler } from '../lib/identify-handler.js'
 import { createServerDatabase } from './support/database.js'
+import { type NeonHttpProxy, startNeonHttpProxy } from './support/neon-http-proxy.js'
 
 type Handler = (request: Request) => Promise<Response>
 type Step = [
@@ -85,12 +86,16 @@ describe('vercel build', () => {
   const buildDatabase = `identity_vercel_${process.pid}`
   const buildDatabaseUrl = new URL(inject('adminUrl'))
   buildDatabaseUrl.pathname = `/${buildDatabase}`
-  const savedEnv = { url: process.env.DATABASE_URL, driver: process.env.DATABASE_DRIVER }
+  const savedEnv = {
+    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_DRIVER: process.env.DATABASE_DRIVER,
+    NEON_HTTP_ENDPOINT: process.env.NEON_HTTP_ENDPOINT,
+  }
   let localDatabase: { url: string; drop: () => Promise<void> }
   let local: Database
   let localApp: Handler
   let deployed: Handler
-  let closeDeployed: () => Promise<void>
+  let neonProxy: NeonHttpProxy
   // The Build Output goes outside the project, as on Vercel, where a function has only its own
   // files: a module the tracer missed cannot be found in the project's node_modules instead.
   // Every run has its own, so concurrent test runs cannot clobber each other's build.
@@ -125,9 +130,12 @@ describe('vercel build', () => {
       maxDuration: 10,
     })
 
-    // The function reads the environment on its first request.
+    // The function reads the environment when it loads. It talks to its database as in
+    // production, through Neon's HTTP driver (here via the local Neon protocol proxy).
+    neonProxy = await startNeonHttpProxy({ connectionString: buildDatabaseUrl.toString() })
     process.env.DATABASE_URL = buildDatabaseUrl.toString()
-    process.env.DATABASE_DRIVER = 'node-postgres'
+    process.env.DATABASE_DRIVER = 'neon-http'
+    process.env.NEON_HTTP_ENDPOINT = neonProxy.url
     const handlerModule = (await import(
       pathToFileURL(join(identifyFunc(), vcConfig.handler)).href
     )) as {
@@ -137,10 +145,6 @@ describe('vercel build', () => {
     const fetch = handlerModule.default?.fetch
     if (typeof fetch !== 'function') throw new Error('the built handler has no default { fetch }')
     deployed = fetch as Handler
-    const builtDb = (await import(pathToFileURL(join(identifyFunc(), 'lib', 'db.js')).href)) as {
-      sharedDatabase: () => Promise<Database>
-    }
-    closeDeployed = async () => (await builtDb.sharedDatabase()).close()
 
     localDatabase = await createServerDatabase()
     local = await openDatabase(
@@ -154,15 +158,12 @@ describe('vercel build', () => {
   }, 150_000)
 
   afterAll(async () => {
-    await closeDeployed?.()
+    await neonProxy?.close()
     await local?.close()
     await localDatabase?.drop()
     await runAdmin(`drop database if exists ${buildDatabase} with (force)`)
     if (output) await rm(output, { recursive: true, force: true })
-    for (const [key, value] of [
-      ['DATABASE_URL', savedEnv.url],
-      ['DATABASE_DRIVER', savedEnv.driver],
-    ] as const) {
+    for (const [key, value] of Object.entries(savedEnv)) {
       if (value === undefined) delete process.env[key]
       else process.env[key] = value
     }
