@@ -7,8 +7,8 @@ export type Routes = {
   overviewHtml: string
 }
 
-/** The paths `POST /identify` answers on: its own, the reference service's, and Vercel's. */
-export const IDENTIFY_PATHS = ['/identify', '/identity', '/api/identify']
+// The paths `POST /identify` answers on: its own, the reference service's, and Vercel's.
+const IDENTIFY_PATHS = ['/identify', '/identity', '/api/identify']
 
 /** Returns a `fetch` function that serves every route the deployed service serves. */
 export function createApp(routes: Routes): (request: Request) => Promise<Response> {

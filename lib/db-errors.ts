@@ -22,8 +22,8 @@ function* walkCauses(error: unknown): Generator<unknown> {
   }
 }
 
-/** Returns the first SQLSTATE or Node.js error code found along `error`'s causes. */
-export function findErrorCode(error: unknown): string | undefined {
+// Returns the first SQLSTATE or Node.js error code found along `error`'s causes.
+function findErrorCode(error: unknown): string | undefined {
   for (const cause of walkCauses(error)) {
     const code = (cause as { code?: unknown }).code
     if (typeof code === 'string') return code

@@ -34,8 +34,8 @@ export type Database = {
   close(): Promise<void>
 }
 
-/** Where the committed migrations live, wherever the process was started. */
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url))
+// Where the committed migrations live, wherever the process was started.
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url))
 
 // Connecting is bounded so a database that is down is reported quickly rather than hanging.
 const CONNECT_TIMEOUT_MS = 5_000

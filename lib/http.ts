@@ -1,19 +1,17 @@
 /** The one error shape every endpoint answers with, and the JSON body reading they share. */
-
-/** A problem with a request, named by the dotted path of its field ('' for the whole body). */
-export type ErrorIssue = { path: string; message: string }
+import type { RequestIssue } from './request.js'
 
 /** An error answer: its status, a stable machine-readable code and a sentence for people. */
 export type ApiError = {
   status: number
   code: string
   message: string
-  issues?: ErrorIssue[]
+  issues?: RequestIssue[]
   headers?: Record<string, string>
 }
 
-/** The largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = 16 * 1024
+// The largest request body accepted, in bytes.
+const MAX_BODY_BYTES = 16 * 1024
 
 /** Returns `body` as a JSON response. */
 export function toJsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}) {

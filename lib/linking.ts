@@ -46,8 +46,8 @@ export type LinkPlan = {
   rows: ContactRow[]
 }
 
-/** Orders rows oldest first: by `createdAt`, then `id`. */
-export function compareRowAge(a: ContactRow, b: ContactRow): number {
+// Orders rows oldest first: by `createdAt`, then `id`.
+function compareRowAge(a: ContactRow, b: ContactRow): number {
   return a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id
 }
 

@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Identifiers } from './contact.js'
 
 const EMAIL_MAX_LENGTH = 254
 const PHONE_NUMBER_MAX_LENGTH = 32
@@ -70,8 +69,8 @@ export const IdentifyRequestSchema = v.pipe(
   ),
 )
 
-/** A validated, normalised identify request. */
-export type IdentifyRequest = Identifiers
+/** A validated, normalised identify request: the linking core's `Identifiers`. */
+export type IdentifyRequest = v.InferOutput<typeof IdentifyRequestSchema>
 
 /** One problem with a request, named by the dotted path of its field ('' for the whole body). */
 export type RequestIssue = { path: string; message: string }

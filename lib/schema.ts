@@ -51,6 +51,3 @@ export const contact = pgTable(
     index('Contact_linkedId_idx').on(table.linkedId),
   ],
 )
-
-/** A `Contact` row as Drizzle returns it. */
-export type ContactRecord = typeof contact.$inferSelect
