@@ -412,3 +412,50 @@ describe('the harness itself, on fixed rows', () => {
     ])
   })
 })
+
+describe('the write locks of two requests overlap whenever their clusters do', () => {
+  // Any table older services may have left: each row links to any other row or to none, so
+  // chains, orphans and cycles all occur. Each row has its own email and phone number, so a
+  // request can name any one row, or two rows of different components.
+  const tableArb = fc
+    .integer({ min: 1, max: 12 })
+    .chain((size) =>
+      fc.tuple(
+        fc.array(fc.option(fc.integer({ min: 1, max: size + 2 }), { nil: null }), {
+          minLength: size,
+          maxLength: size,
+        }),
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: size, maxLength: size }),
+      ),
+    )
+    .map(([links, ages]) =>
+      links.map((linkedId, index) =>
+        makeContact({
+          id: index + 1,
+          email: `row${index + 1}@x.io`,
+          phoneNumber: `${index + 1}`,
+          // A link to itself or past the end stands for a deleted or missing parent.
+          linkedId: linkedId === index + 1 ? null : linkedId,
+          createdAt: at(ages[index] ?? 0),
+        }),
+      ),
+    )
+
+  test('every reader of a row agrees on the leader of its component, so writers share a lock', () => {
+    fc.assert(
+      fc.property(tableArb, fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), (rows, picks) => {
+        const row = (n: number | undefined) => ((n ?? 0) % rows.length) + 1
+        const [a, b]: [Identifiers, Identifiers] = [
+          { email: `row${row(picks[0])}@x.io`, phoneNumber: `${row(picks[1])}` },
+          { email: `row${row(picks[2])}@x.io`, phoneNumber: `${row(picks[3])}` },
+        ]
+        const [clusterA, clusterB] = [readCluster(rows, a), readCluster(rows, b)]
+        const shared = clusterA.some((row) => clusterB.some((other) => other.id === row.id))
+        const locksA = new Set(planLinks(clusterA, a, at(100)).rootIds)
+        const locksB = planLinks(clusterB, b, at(100)).rootIds
+        expect(locksB.some((id) => locksA.has(id))).toBe(shared)
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+})
