@@ -128,7 +128,7 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
  */
 async function migrateOverTcp(url: string): Promise<void> {
   const client = new pg.Client({
-    connectionString: url,
+    connectionString: toDirectUrl(url),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   })
   await client.connect()
@@ -140,6 +140,17 @@ async function migrateOverTcp(url: string): Promise<void> {
   } finally {
     await client.end()
   }
+}
+
+/**
+ * Returns `url` without Neon's connection pooler: a `-pooler` endpoint (what Neon's Vercel
+ * integration hands out) runs PgBouncer in transaction mode, where a session lock does not hold.
+ */
+export function toDirectUrl(url: string): string {
+  const parsed = new URL(url)
+  if (!parsed.hostname.endsWith('.neon.tech')) return url
+  parsed.hostname = parsed.hostname.replace(/-pooler\./, '.')
+  return parsed.toString()
 }
 
 async function openPglite(dataDir: string): Promise<Database> {

@@ -1,7 +1,7 @@
 // The environment is checked once, with one error naming every bad variable; the driver follows
 // from it (lib/env.ts, lib/db.ts). Pure: nothing is opened.
 import { expect, test } from 'vitest'
-import { chooseDriver } from '../lib/db.js'
+import { chooseDriver, toDirectUrl } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
 
 test.each([
@@ -66,4 +66,24 @@ test('a server driver without a URL is refused', () => {
 
 test('a deployment without DATABASE_URL is refused rather than falling back to an embedded database', () => {
   expect(() => readEnv({ VERCEL: '1' })).toThrow('DATABASE_URL: required on Vercel')
+})
+
+test.each([
+  [
+    'a pooled Neon URL loses its pooler',
+    'postgresql://u:p@ep-cool-id-123-pooler.eu-central-1.aws.neon.tech/db?sslmode=require',
+    'postgresql://u:p@ep-cool-id-123.eu-central-1.aws.neon.tech/db?sslmode=require',
+  ],
+  [
+    'a direct Neon URL is kept',
+    'postgresql://u:p@ep-cool-id-123.eu-central-1.aws.neon.tech/db?sslmode=require',
+    'postgresql://u:p@ep-cool-id-123.eu-central-1.aws.neon.tech/db?sslmode=require',
+  ],
+  [
+    'another host is kept',
+    'postgres://u@db-pooler.example.com:6432/db',
+    'postgres://u@db-pooler.example.com:6432/db',
+  ],
+])('migrations connect directly: %s', (_, url, direct) => {
+  expect(toDirectUrl(url)).toBe(direct)
 })
