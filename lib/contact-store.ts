@@ -27,10 +27,15 @@ type IdentifierParams = {
   phoneNumber: string | null | SQLWrapper
 }
 
-// Each recursive step probes an index once per row it reached (a lateral subquery behind
-// `offset 0`, which the planner may not flatten into a join). As a plain join, the planner's
-// estimate for a recursive CTE (ten times the rows of the step before, compounded) can make it
-// merge-join the work table against a whole index: a cost that grows with the table.
+// Two things keep a read's cost independent of the table's size, because the planner estimates a
+// recursive CTE at ten times the rows of the step before, compounded, and sizes plans by that:
+// - Each recursive step probes an index once per row it reached, through a lateral subquery behind
+//   `offset 0`, which the planner may not flatten into a join. As a join, it could merge-join the
+//   work table against a whole index.
+// - `members` walks down with `union all`, its `cycle` clause stopping at a row already on the path,
+//   and the final array drops repeats. A `union` builds a hash table sized by the estimate, up to
+//   work_mem: at a million rows, allocating it was most of a read's cost. `ancestors`, estimated
+//   small, keeps `union`, so `members` starts from each row once.
 function selectClusterIdsOf({ email, phoneNumber }: IdentifierParams): SQL {
   return sql`
     with recursive
@@ -46,20 +51,20 @@ function selectClusterIdsOf({ email, phoneNumber }: IdentifierParams): SQL {
       ),
       members as (
         select "id" from ancestors
-        union
+        union all
         select child."id" from members
         cross join lateral (
           select "id" from "Contact"
           where "linkedId" = members."id" and "deletedAt" is null offset 0
         ) child
-      )
+      ) cycle "id" set "isCycle" using "path"
     select "id" from members`
 }
 
 /**
  * Returns a subquery of the ids of every live row in the customers that `identifiers` touch:
  * the rows holding either identifier, their ancestors up to the root, and every descendant of
- * those. Chains and cycles left by older writers are followed; `union` stops at rows seen before.
+ * those, possibly repeated. Chains and cycles left by older writers are followed to their end.
  */
 export function selectClusterIds(identifiers: Identifiers): SQL {
   return selectClusterIdsOf(identifiers)
@@ -67,7 +72,7 @@ export function selectClusterIds(identifiers: Identifiers): SQL {
 
 // `= any(array(...))`, not `in (...)`, for the same reason: joined, the overestimated cluster was
 // merge-joined against the whole primary key (over 100 ms at a million rows). An array leaves one
-// plan: a primary-key probe per cluster row.
+// plan: a primary-key probe per distinct cluster row.
 const isClusterMember = (params: IdentifierParams) =>
   sql`${contact.id} = any(array(${selectClusterIdsOf(params)}))`
 
