@@ -53,7 +53,7 @@ const config = {
   // Seconds measured per path and run, in alternating slices of service and limit, so that both
   // share any drift in the machine's speed (a shared virtual machine's is large).
   seconds: Number(args.seconds ?? (isQuick ? 3 : 8)),
-  slices: isQuick ? 1 : 4,
+  slices: isQuick ? 2 : 4,
   warmupSeconds: isQuick ? 1 : 2,
   // Postgres can run at most one backend per core; twice that keeps the cores busy while other
   // connections wait on the network or a commit's flush. More only queue inside Postgres, where

@@ -2,8 +2,8 @@
 // node-postgres, its log lines kept in a file the bench reads between runs.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { openSync, readFileSync } from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { closeSync, openSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -74,6 +74,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const pid = child.pid ?? 0
 
   let offset = 0
+  let stopped: Promise<void> | undefined
   return {
     url,
     pid,
@@ -91,11 +92,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     rssBytes: () => readProcessRssBytes(pid),
     cpuMs: () => readProcessCpuMs(pid),
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-      await exited
-      if (stderr.trim() !== '') process.stderr.write(`service stderr:\n${stderr}\n`)
-      stderr = ''
+    // Once, however often it is called.
+    stop: () => {
+      stopped ??= (async () => {
+        child.kill('SIGTERM')
+        await exited
+        if (stderr.trim() !== '') process.stderr.write(`service stderr:\n${stderr}\n`)
+        closeSync(out)
+        await rm(logDir, { recursive: true, force: true })
+      })()
+      return stopped
     },
   }
 }
