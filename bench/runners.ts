@@ -4,9 +4,10 @@
 // of slices, so the two paths can alternate and share whatever the machine's speed does meanwhile.
 import autocannon from 'autocannon'
 import type pg from 'pg'
-import { type ContactStore, createContactStore } from '../lib/contact-store.js'
+import { createContactStore } from '../lib/contact-store.js'
 import { type Database, openDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
+import type { ContactStore } from '../lib/identify.js'
 import { identifyContact } from '../lib/identify.js'
 import { readMachineBusyMs, readProcessTreeCpuMs } from './machine.js'
 import type { Service } from './service.js'

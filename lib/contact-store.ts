@@ -3,22 +3,11 @@
  * protocol needs (README, Decisions: "Concurrency protocol").
  */
 import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
-import type { ContactRow, Identifiers } from './contact.js'
+import type { Identifiers } from './contact.js'
 import type { BatchStatement, Database, Db } from './db.js'
+import type { ContactStore } from './identify.js'
 import type { LinkPlan } from './linking.js'
 import { contact } from './schema.js'
-
-/** The database operations the identify shell needs; see `createContactStore`. */
-export type ContactStore = {
-  /** Returns the live rows of every customer the identifiers touch, in one statement. */
-  readCluster(identifiers: Identifiers): Promise<ContactRow[]>
-  /**
-   * Carries out `plan` in one transaction, after locking and checking that the cluster is still
-   * the one it was planned on; returns the inserted row's id, if any. Throws a 40001 error when
-   * the cluster changed, which the caller retries.
-   */
-  writePlan(plan: LinkPlan, identifiers: Identifiers): Promise<number | null>
-}
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
 // null compares unknown, so one statement serves email-only, phone-only and both.
@@ -100,10 +89,42 @@ const toArray = (values: readonly (string | number)[], type: 'text' | 'integer')
 
 /**
  * Returns a store over `database` that reads and writes with the statements above. The read is
- * built once and prepared: node-postgres parses and plans it once per connection, not per request.
+ * prepared: node-postgres parses and plans it once per connection, not per request.
  */
 export function createContactStore(database: Database): ContactStore {
-  const readStatement = database.db
+  const readStatement = prepareReadCluster(database.db)
+  const store: ContactStore = {
+    readCluster: ({ email, phoneNumber }) => readStatement.execute({ email, phoneNumber }),
+    writePlan: async (plan, identifiers) =>
+      toInsertedId(plan, await database.runBatch((db) => buildWrites(db, plan, identifiers))),
+  }
+  const { runTransaction } = database
+  if (runTransaction === undefined) return store
+  return {
+    ...store,
+    whileLocked: (identifiers, leaderIds, work) =>
+      runTransaction(async (tx) => {
+        await tx.execute(lockCluster(identifiers, leaderIds))
+        // The same name and text as the pooled read, so a connection reuses its parsed statement.
+        const lockedRead = prepareReadCluster(tx)
+        return work({
+          readCluster: ({ email, phoneNumber }) => lockedRead.execute({ email, phoneNumber }),
+          // Statement by statement in this transaction; its lock statement re-takes the locks
+          // held (advisory locks nest) and adds any leader that joined since.
+          async writePlan(plan, writeIdentifiers) {
+            const results: unknown[] = []
+            for (const statement of buildWrites(tx, plan, writeIdentifiers)) {
+              results.push(await statement)
+            }
+            return toInsertedId(plan, results)
+          },
+        })
+      }),
+  }
+}
+
+function prepareReadCluster(db: Db) {
+  return db
     .select({
       id: contact.id,
       email: contact.email,
@@ -121,24 +142,23 @@ export function createContactStore(database: Database): ContactStore {
     )
     .orderBy(asc(contact.createdAt), asc(contact.id))
     .prepare('contact_read_cluster')
-  return {
-    readCluster: ({ email, phoneNumber }) => readStatement.execute({ email, phoneNumber }),
-
-    async writePlan(plan, identifiers) {
-      const results = await database.runBatch((db) => buildWrites(db, plan, identifiers))
-      const inserted = plan.insert === null ? undefined : (results.at(-1) as { id: number }[])[0]
-      return inserted?.id ?? null
-    },
-  }
 }
+
+// The insert, when there is one, is the batch's last statement.
+function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
+  if (plan.insert === null) return null
+  return (results.at(-1) as { id: number }[])[0]?.id ?? null
+}
+
+// Takes the advisory locks of a write: every identifier of the request and every leader.
+const lockCluster = (identifiers: Identifiers, leaderIds: readonly number[]) =>
+  sql`select contact_lock_cluster(${toArray(toLockIdentifiers(identifiers), 'text')}, ${toArray(leaderIds, 'integer')})`
 
 function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchStatement[] {
   const statements: BatchStatement[] = [
     // Locks first, the check in the next statement: at READ COMMITTED a statement sees what was
     // committed before it started, so only a later statement sees what committed during the wait.
-    db.execute(
-      sql`select contact_lock_cluster(${toArray(toLockIdentifiers(identifiers), 'text')}, ${toArray(plan.rootIds, 'integer')})`,
-    ),
+    db.execute(lockCluster(identifiers, plan.rootIds)),
     db.execute(
       sql`select contact_assert_cluster_version(${plan.version}, (${selectClusterVersion(identifiers)}))`,
     ),

@@ -29,6 +29,11 @@ export type Database = {
    * HTTP driver) and returns their results in order; nothing is written if any statement fails.
    */
   runBatch(build: (db: Db) => BatchStatement[]): Promise<unknown[]>
+  /**
+   * Drivers with interactive transactions only (not Neon's HTTP driver): runs `work` in one READ
+   * COMMITTED transaction on the handle it is given, committing when it resolves.
+   */
+  runTransaction?: <T>(work: (db: Db) => Promise<T>) => Promise<T>
   /** Applies the committed migrations in `drizzle/`. */
   migrate(): Promise<void>
   close(): Promise<void>
@@ -114,7 +119,7 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
   return {
     driver: 'node-postgres',
     db,
-    runBatch: (build) => runInTransaction(db, build),
+    ...interactiveTransactions(db),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
   }
@@ -168,26 +173,28 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     driver: 'pglite',
     db,
-    runBatch: (build) => runInTransaction(db, build),
+    ...interactiveTransactions(db),
     migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     close: () => client.close(),
   }
 }
 
-// Drivers with interactive transactions run the same batch statement by statement; the
-// statements must be built on the transaction, or they would run outside it on another connection.
-function runInTransaction(
-  db: { transaction: Db['transaction'] },
-  build: (db: Db) => BatchStatement[],
-): Promise<unknown[]> {
-  return db.transaction(
-    async (tx) => {
-      const results: unknown[] = []
-      for (const statement of build(tx)) results.push(await statement)
-      return results
-    },
-    { isolationLevel: 'read committed' },
-  )
+// Drivers with interactive transactions run a batch statement by statement in one transaction;
+// the statements must be built on the transaction, or they would run outside it on another connection.
+function interactiveTransactions(db: {
+  transaction: Db['transaction']
+}): Pick<Database, 'runBatch' | 'runTransaction'> {
+  const runTransaction = <T>(work: (db: Db) => Promise<T>) =>
+    db.transaction((tx) => work(tx), { isolationLevel: 'read committed' })
+  return {
+    runTransaction,
+    runBatch: (build) =>
+      runTransaction(async (tx) => {
+        const results: unknown[] = []
+        for (const statement of build(tx)) results.push(await statement)
+        return results
+      }),
+  }
 }
 
 /** Checks that the database answers a trivial query. */

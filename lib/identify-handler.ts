@@ -4,7 +4,6 @@
  * as one line, without its identifiers.
  */
 import { type AuthMode, checkAuthorization } from './auth.js'
-import type { ContactStore } from './contact-store.js'
 import { classifyDatabaseError, describeError } from './db-errors.js'
 import {
   type ApiError,
@@ -13,6 +12,7 @@ import {
   toJsonResponse,
   toMethodNotAllowed,
 } from './http.js'
+import type { ContactStore } from './identify.js'
 import { type IdentifyOptions, type IdentifyOutcome, identifyContact } from './identify.js'
 import { consoleLogger, type Logger } from './log.js'
 import { parseIdentifyRequest } from './request.js'

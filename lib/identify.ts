@@ -3,10 +3,31 @@
  * decision atomically, and retries when another request changed the cluster first (README,
  * Decisions: "Concurrency protocol"). lib/identify-handler.ts puts it behind HTTP.
  */
-import type { Identifiers, IdentifyResponse } from './contact.js'
-import type { ContactStore } from './contact-store.js'
+import type { ContactRow, Identifiers, IdentifyResponse } from './contact.js'
 import { classifyDatabaseError } from './db-errors.js'
 import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from './linking.js'
+
+/** The database operations the shell needs; lib/contact-store.ts implements them in SQL. */
+export type ContactStore = {
+  /** Returns the live rows of every customer the identifiers touch, in one statement. */
+  readCluster(identifiers: Identifiers): Promise<ContactRow[]>
+  /**
+   * Carries out `plan` in one transaction, after locking and checking that the cluster is still
+   * the one it was planned on; returns the inserted row's id, if any. Throws a 40001 error when
+   * the cluster changed, which the caller retries.
+   */
+  writePlan(plan: LinkPlan, identifiers: Identifiers): Promise<number | null>
+  /**
+   * Where the driver has interactive transactions: runs `work` in one transaction that first
+   * takes the locks a write of `identifiers` to the customers led by `leaderIds` takes, handing it
+   * a store bound to that transaction. Another writer of those customers then waits until it ends.
+   */
+  whileLocked?<T>(
+    identifiers: Identifiers,
+    leaderIds: readonly number[],
+    work: (store: ContactStore) => Promise<T>,
+  ): Promise<T>
+}
 
 /** How an identify request changed the customer table. */
 export type IdentifyOutcome = 'created' | 'linked' | 'merged' | 'unchanged'
@@ -50,6 +71,10 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
 /**
  * Identifies the customer behind `request`, retrying a write whose cluster changed since it was
  * read. Throws only for failures that are neither conflicts nor an unreachable database.
+ *
+ * The first attempt reads without locks. A write that lost a race to the customer's other writers
+ * may lose every race after it on a busy customer, so where the store can, every retry takes the
+ * locks first and reads and writes under them: it then waits its turn instead of racing again.
  */
 export async function identifyContact(
   store: ContactStore,
@@ -63,11 +88,20 @@ export async function identifyContact(
     sleep = sleepFor,
   } = options
   const started = now().getTime()
+  // The plan of the latest attempt: its leaders are what a retry locks before reading.
+  let latest: LinkPlan | undefined
+  const readPlanWrite = async (from: ContactStore) => {
+    const plan = planLinks(await from.readCluster(request), request, now())
+    latest = plan
+    const insertedId = hasWrites(plan) ? await from.writePlan(plan, request) : null
+    return { plan, insertedId }
+  }
   for (let attempt = 1; ; attempt++) {
     try {
-      const cluster = await store.readCluster(request)
-      const plan = planLinks(cluster, request, now())
-      const insertedId = hasWrites(plan) ? await store.writePlan(plan, request) : null
+      const { plan, insertedId } =
+        latest === undefined || store.whileLocked === undefined
+          ? await readPlanWrite(store)
+          : await store.whileLocked(request, latest.rootIds, readPlanWrite)
       return {
         ok: true,
         outcome: toOutcome(plan),

@@ -4,9 +4,8 @@
  * Reports name rows and customers by id only: never an email or a phone number.
  */
 import { type SQL, sql } from 'drizzle-orm'
-import type { ContactStore } from './contact-store.js'
 import type { Database } from './db.js'
-import { type IdentifyOutcome, identifyContact } from './identify.js'
+import { type ContactStore, type IdentifyOutcome, identifyContact } from './identify.js'
 
 /** The kinds of damage the checker finds. */
 export type ViolationKind =

@@ -9,7 +9,12 @@ import { createContactStore } from '../lib/contact-store.js'
 import { openDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
 import { createIdentifyHandler } from '../lib/identify-handler.js'
-import { openTestDatabase, SERVER_DRIVERS, type TestDatabase } from './support/database.js'
+import {
+  openTestDatabase,
+  SERVER_DRIVERS,
+  type TestDatabase,
+  waitForAdvisoryWaiter,
+} from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
 import {
   connectCustomers,
@@ -107,16 +112,6 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
       `email:${email}`,
     ])
   const releaseLocks = () => holder.query('select pg_advisory_unlock_all()')
-  const waitForLockWaiter = async (): Promise<number> => {
-    for (let tries = 0; tries < 200; tries++) {
-      const [waiter] = await database.query<{ pid: number }>(
-        `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
-      )
-      if (waiter !== undefined) return waiter.pid
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-    throw new Error('no writer ever waited for the lock')
-  }
 
   test('a backend terminated while its write batch is in flight leaves nothing behind and answers 503', async () => {
     const client = createTestClient(database)
@@ -127,7 +122,7 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
       // The write stops at its lock; terminating it there kills a transaction with statements
       // already run (begin, or the whole batch on Neon) but not yet committed.
       const answer = client.identify({ email: 'victim@x.io', phoneNumber: '2' })
-      const pid = await waitForLockWaiter()
+      const pid = await waitForAdvisoryWaiter(database)
       await database.query('select pg_terminate_backend($1)', [pid])
       const { status, body } = await answer
       expect(status).toBe(503)

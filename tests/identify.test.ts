@@ -6,7 +6,7 @@ import { openDatabase } from '../lib/db.js'
 import { readEnv } from '../lib/env.js'
 import type { RetryPolicy } from '../lib/identify.js'
 import { createIdentifyHandler } from '../lib/identify-handler.js'
-import { openTestDatabase, type TestDatabase } from './support/database.js'
+import { openTestDatabase, type TestDatabase, waitForAdvisoryWaiter } from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
 import { findViolations, readAllContacts } from './support/invariants.js'
 
@@ -29,6 +29,7 @@ describe('identify handler', () => {
 
   // A store whose writes are each preceded, between this request's read and its write, by a
   // rival request that really changes the same customer: the locked re-check then fails with 40001.
+  // It cannot lock before reading (no `whileLocked`, as on Neon's HTTP driver), so every retry races.
   const handlerWithRival = (
     rivalRequest: (write: number) => unknown | null,
     retry: RetryPolicy = FAST_RETRY,
@@ -107,6 +108,60 @@ describe('identify handler', () => {
     expect(logger.lines).toContainEqual(
       expect.objectContaining({ outcome: 'linked', attempts: 2, requestId: 'req-42' }),
     )
+  })
+
+  test("a write that lost a race retries under the customer's locks, and a rival arriving then waits for it", async () => {
+    const store = createContactStore(database)
+    const { whileLocked } = store
+    if (whileLocked === undefined) throw new Error('node-postgres has interactive transactions')
+    const rival = createTestClient(database)
+    await rival.identify({ email: 'first@x.io', phoneNumber: '7' })
+    let rivalWrites = 0
+    let lateRival: ReturnType<typeof rival.identify> | undefined
+    const logger = captureLogs()
+    const handler = createIdentifyHandler({
+      store: {
+        ...store,
+        // Every write that did not lock first loses its race.
+        writePlan: async (...args) => {
+          await rival.identify({ email: `rival${++rivalWrites}@x.io`, phoneNumber: '7' })
+          return store.writePlan(...args)
+        },
+        // Once the retry holds the locks, a rival that arrives must wait for it to commit.
+        whileLocked: (identifiers, leaderIds, work) =>
+          whileLocked(identifiers, leaderIds, async (locked) => {
+            lateRival = rival.identify({ email: 'late@x.io', phoneNumber: '7' })
+            await waitForAdvisoryWaiter(database)
+            return work(locked)
+          }),
+      },
+      auth: OPEN,
+      retry: FAST_RETRY,
+      logger,
+    })
+
+    const response = await handler(post({ email: 'mine@x.io', phoneNumber: '7' }))
+
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      contact: {
+        primaryContactId: 1,
+        emails: ['first@x.io', 'rival1@x.io', 'mine@x.io'],
+        phoneNumbers: ['7'],
+        secondaryContactIds: [2, 3],
+      },
+    })
+    expect(rivalWrites).toBe(1)
+    expect(logger.lines).toContainEqual(expect.objectContaining({ outcome: 'linked', attempts: 2 }))
+    expect((await lateRival)?.body).toEqual({
+      contact: {
+        primaryContactId: 1,
+        emails: ['first@x.io', 'rival1@x.io', 'mine@x.io', 'late@x.io'],
+        phoneNumbers: ['7'],
+        secondaryContactIds: [2, 3, 4],
+      },
+    })
+    expect(findViolations(await readAllContacts(database))).toEqual([])
   })
 
   test('an unexpected database error is a generic 500, logged with its cause and without identifiers', async () => {

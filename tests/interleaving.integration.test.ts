@@ -9,7 +9,12 @@ import type { Identifiers } from '../lib/contact.js'
 import { createContactStore } from '../lib/contact-store.js'
 import type { Database } from '../lib/db.js'
 import { identifyContact } from '../lib/identify.js'
-import { openTestDatabase, SERVER_DRIVERS, type TestDatabase } from './support/database.js'
+import {
+  openTestDatabase,
+  SERVER_DRIVERS,
+  type TestDatabase,
+  waitForAdvisoryWaiter,
+} from './support/database.js'
 import { findViolations, groupCustomers, readAllContacts } from './support/invariants.js'
 
 const GATE = 424242
@@ -84,20 +89,6 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
   })
   beforeEach(() => database.query('truncate "Contact" restart identity'))
 
-  const advisoryWaiters = async () =>
-    (
-      await database.query<{ pid: number }>(
-        `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
-      )
-    ).map((row) => row.pid)
-  const waitUntil = async (condition: () => Promise<boolean>) => {
-    for (let tries = 0; tries < 150; tries++) {
-      if (await condition()) return
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-    throw new Error('timed out waiting for the interleaving')
-  }
-
   test.each(CASES)(
     '%s: the second writer waits for the first, then retries',
     async (seed, first, second, customer) => {
@@ -107,11 +98,10 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
       await gate.query(`select pg_advisory_lock(${GATE})`)
 
       const a = identifyContact(createContactStore(withGate(database)), first)
-      await waitUntil(async () => (await advisoryWaiters()).length === 1)
-      const [gatedPid] = await advisoryWaiters()
+      const gatedPid = await waitForAdvisoryWaiter(database)
       const b = identifyContact(createContactStore(database), second)
       // B blocks on an advisory lock A holds: the two writers' lock sets overlap.
-      await waitUntil(async () => (await advisoryWaiters()).some((pid) => pid !== gatedPid))
+      await waitForAdvisoryWaiter(database, [gatedPid])
       await gate.query(`select pg_advisory_unlock(${GATE})`)
 
       const [resultA, resultB] = await Promise.all([a, b])

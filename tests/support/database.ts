@@ -120,3 +120,22 @@ export async function openTestDatabase(driver: Driver): Promise<TestDatabase> {
     },
   }
 }
+
+/**
+ * Waits until a backend of `database` other than those in `except` waits for an advisory lock,
+ * and returns its pid: the moment a writer has reached a lock another transaction holds.
+ */
+export async function waitForAdvisoryWaiter(
+  database: TestDatabase,
+  except: readonly number[] = [],
+): Promise<number> {
+  for (let tries = 0; tries < 300; tries++) {
+    const waiters = await database.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+    )
+    const waiter = waiters.find(({ pid }) => !except.includes(pid))
+    if (waiter !== undefined) return waiter.pid
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error('no writer came to wait for an advisory lock')
+}
