@@ -17,8 +17,8 @@ import type { Driver, Env } from './env.js'
 /** A Drizzle handle, whichever driver is behind it. */
 export type Db = PgDatabase<PgQueryResultHKT>
 
-/** A statement built on the handle given to a batch; awaiting it runs it. */
-export type BatchStatement = BatchItem<'pg'>
+/** A statement built on the handle given to a batch; it runs when first awaited. */
+export type BatchStatement = BatchItem<'pg'> & PromiseLike<unknown>
 
 /** An open database: a handle for single statements and a way to run several as one. */
 export type Database = {
@@ -109,6 +109,9 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // The server cancels a statement that runs longer (57014, answered 503).
     statement_timeout: timeoutMs,
+    // A client sends queries as they are issued, without waiting for the answer to the one
+    // before: a write batch then crosses the network once (see runPipelinedBatch).
+    pipeline: true,
   })
   // A client whose backend dies (server restart, pg_terminate_backend) emits 'error': the pool
   // re-emits it for idle clients, nothing does for one in use. Unheard, either crashes the
@@ -119,9 +122,47 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
   return {
     driver: 'node-postgres',
     db,
-    ...interactiveTransactions(db),
+    runTransaction: transactionsOf(db),
+    runBatch: (build) => runPipelinedBatch(pool, build),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
+  }
+}
+
+/**
+ * Runs a batch as one READ COMMITTED transaction in two round trips: `begin` alone, then every
+ * statement and the `commit` in one pipeline. The locks a batch takes are held for the server's
+ * time only, not across round trips, which is what keeps a busy customer's writers moving.
+ */
+async function runPipelinedBatch(
+  pool: pg.Pool,
+  build: (db: Db) => BatchStatement[],
+): Promise<unknown[]> {
+  const client = await pool.connect()
+  let isClean = false
+  try {
+    // Awaited on its own: were it to fail, the pipelined statements must not run outside a
+    // transaction. After it, a failing statement aborts the transaction, and the statements behind
+    // it fail too, down to the commit, which then rolls back.
+    await client.query('begin isolation level read committed')
+    const db = drizzleNodePostgres({ client })
+    // Calling `then` issues a statement at once (Drizzle's statements are lazy), in this order.
+    const statements = [...build(db), db.execute(sql`commit`)]
+    const settled = await Promise.all(
+      statements.map((statement) =>
+        statement.then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      ),
+    )
+    isClean = client.getTransactionStatus() === 'I'
+    const failure = settled.find((result) => !result.ok)
+    if (failure !== undefined) throw failure.error
+    return settled.slice(0, -1).map((result) => (result.ok ? result.value : undefined))
+  } finally {
+    // A client left inside a transaction, or whose connection broke, is discarded, not reused.
+    client.release(!isClean)
   }
 }
 
@@ -179,13 +220,18 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
 }
 
-// Drivers with interactive transactions run a batch statement by statement in one transaction;
-// the statements must be built on the transaction, or they would run outside it on another connection.
+// Runs work in one READ COMMITTED transaction; statements must be built on the handle given, or
+// they would run outside it on another connection.
+const transactionsOf =
+  (db: { transaction: Db['transaction'] }) =>
+  <T>(work: (db: Db) => Promise<T>) =>
+    db.transaction((tx) => work(tx), { isolationLevel: 'read committed' })
+
+// PGlite has no wire to pipeline on: its batch runs statement by statement in one transaction.
 function interactiveTransactions(db: {
   transaction: Db['transaction']
 }): Pick<Database, 'runBatch' | 'runTransaction'> {
-  const runTransaction = <T>(work: (db: Db) => Promise<T>) =>
-    db.transaction((tx) => work(tx), { isolationLevel: 'read committed' })
+  const runTransaction = transactionsOf(db)
   return {
     runTransaction,
     runBatch: (build) =>

@@ -335,18 +335,21 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
         // One HTTP request to read, one batch to write.
         expect([created, unchanged, linked, merged].map((c) => c.roundTrips)).toEqual([2, 1, 2, 2])
       } else {
-        // One statement to read; writing is one transaction: begin, lock, check, the writes, commit.
+        // One statement to read; writing is one transaction: begin, then lock, check, the
+        // writes and commit in one pipeline.
         expect(unchanged.statements).toHaveLength(1)
         for (const { statements } of [created, linked, merged]) {
           expect(statements[0]).toMatch(/^select/)
           expect(statements[1]).toBe('begin isolation level read committed')
+          expect(statements[2]).toMatch(/contact_lock_cluster/)
+          expect(statements[3]).toMatch(/contact_assert_cluster_version/)
           expect(statements.at(-1)).toBe('commit')
           expect(
             statements.filter((s) => /^begin/.test(s)),
             JSON.stringify(statements),
           ).toHaveLength(1)
         }
-        expect([created, linked, merged].map((c) => c.roundTrips)).toEqual([6, 6, 6])
+        expect([created, unchanged, linked, merged].map((c) => c.roundTrips)).toEqual([3, 1, 3, 3])
       }
     },
   )

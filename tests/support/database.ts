@@ -20,9 +20,9 @@ export type TestDatabase = Database & {
   /** node-postgres URL of the same data (null for PGlite), for direct inspection. */
   url: string | null
   /**
-   * What crossed the driver's wire since the last reset: round trips are the statements
-   * node-postgres sent (listed in `statements`) or the HTTP requests Neon's driver sent. PGlite runs
-   * in-process and has no wire, so null.
+   * What crossed the driver's wire since the last reset: the round trips node-postgres made (its
+   * statements, pipelined ones together, listed in `statements`) or the HTTP requests Neon's
+   * driver sent. PGlite runs in-process and has no wire, so null.
    */
   wire: { roundTrips: () => number; statements: () => string[]; reset: () => void } | null
   /** Runs SQL on the same data outside the service's driver. */
@@ -87,14 +87,32 @@ export async function openTestDatabase(driver: Driver): Promise<TestDatabase> {
     }),
   )
   let statements: string[] = []
+  let roundTrips = 0
   if (driver === 'node-postgres') {
     const pool = (database.db as unknown as { $client: pg.Pool }).$client
     pool.on('connect', (client) => {
+      // A query issued while none of this client's is in flight starts a round trip; the queries
+      // pipelined behind it before any answer arrives travel with it.
+      let inFlight = 0
       const original = client.query.bind(client) as (...args: unknown[]) => unknown
       ;(client as { query: unknown }).query = (...args: unknown[]) => {
         const [query] = args as [string | { text: string }]
         statements.push(typeof query === 'string' ? query : query.text)
-        return original(...args)
+        if (inFlight++ === 0) roundTrips++
+        const settle = () => {
+          inFlight--
+        }
+        // pg-pool's own `pool.query` passes a callback; Drizzle's statements take the promise.
+        const callback = args.at(-1)
+        if (typeof callback === 'function') {
+          return original(...args.slice(0, -1), (...results: unknown[]) => {
+            settle()
+            callback(...results)
+          })
+        }
+        const answer = original(...args) as Promise<unknown>
+        answer.then(settle, settle)
+        return answer
       }
     })
   }
@@ -104,10 +122,11 @@ export async function openTestDatabase(driver: Driver): Promise<TestDatabase> {
     wire: proxy
       ? { roundTrips: proxy.requests, statements: () => [], reset: proxy.resetRequests }
       : {
-          roundTrips: () => statements.length,
+          roundTrips: () => roundTrips,
           statements: () => statements,
           reset: () => {
             statements = []
+            roundTrips = 0
           },
         },
     query: async <T>(text: string, params?: unknown[]) =>
