@@ -43,11 +43,14 @@ export const contact = pgTable(
       sql`(${table.linkPrecedence} = 'primary') = (${table.linkedId} is null)`,
     ),
     check('Contact_not_linked_to_itself', sql`${table.linkedId} <> ${table.id}`),
-    // Every lookup the service makes is by identifier among live rows, or by link.
+    // Every lookup the service makes is among live rows: by identifier, or by link. Each index
+    // matches its lookup's predicate exactly, so it is the only sensible plan even on a young
+    // table with no statistics yet; a full link index once lost there to a scan of a whole
+    // identifier index filtering on deletedAt (tests/explain.integration.test.ts).
     index('Contact_email_live_idx').on(table.email).where(sql`${table.deletedAt} is null`),
     index('Contact_phoneNumber_live_idx')
       .on(table.phoneNumber)
       .where(sql`${table.deletedAt} is null`),
-    index('Contact_linkedId_idx').on(table.linkedId),
+    index('Contact_linkedId_live_idx').on(table.linkedId).where(sql`${table.deletedAt} is null`),
   ],
 )
