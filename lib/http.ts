@@ -54,7 +54,11 @@ export async function readJsonBody(
   }
   let bytes: Uint8Array | null
   try {
-    bytes = await readAtMost(request, MAX_BODY_BYTES)
+    // A declared length, already checked above, is framing the HTTP server enforces, so the body
+    // is read in one call: on Node's adapter much cheaper than a stream read chunk by chunk.
+    bytes = request.headers.has('content-length')
+      ? new Uint8Array(await request.arrayBuffer())
+      : await readAtMost(request, MAX_BODY_BYTES)
   } catch {
     // The client went away or sent a broken stream; nobody may be listening, but answer anyway.
     return {
@@ -62,7 +66,7 @@ export async function readJsonBody(
       error: { status: 400, code: 'invalid_body', message: 'The request body could not be read' },
     }
   }
-  if (bytes === null) return { ok: false, error: tooLarge }
+  if (bytes === null || bytes.byteLength > MAX_BODY_BYTES) return { ok: false, error: tooLarge }
   try {
     return { ok: true, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) }
   } catch {
