@@ -16,6 +16,8 @@ export type BenchResult = {
   runs: (RunResult & { rows: number })[]
   mergeCost: MergeCost | null
   profile: (ProfileSummary & { throughput: number }) | null
+  /** Per scale, the merges that could not join two of the store's untouched customers. */
+  mergeReserve: { rows: number; laterGeneration: number; ofCreated: number }[]
 }
 
 /** The headline figures: the limit ratio of the mix at 16, growth in latency, the merge slope. */
@@ -97,6 +99,13 @@ export function toMarkdown(result: BenchResult): string {
   if (shared > 0) {
     lines.push(
       `> Other processes kept more than ${SHARED_CORES} of a core busy during ${shared} of ${result.runs.length} runs: those figures understate the service and the limit alike.`,
+      '',
+    )
+  }
+  for (const { rows, laterGeneration, ofCreated } of result.mergeReserve) {
+    if (laterGeneration + ofCreated === 0) continue
+    lines.push(
+      `> At ${rows} rows the store's untouched customers ran out: ${laterGeneration} merges joined customers merged before, ${ofCreated} joined two customers created by the run's own new requests.`,
       '',
     )
   }

@@ -132,6 +132,11 @@ try {
   } finally {
     for (const scale of scales) await scale.close()
   }
+  const mergeReserve = scales.map(({ rows, workload }) => ({
+    rows,
+    laterGeneration: workload.laterGenerationMerges(),
+    ofCreated: workload.createdCustomerMerges(),
+  }))
 
   const result: BenchResult = {
     command: `npm run bench${isQuick ? ' -- --quick' : ''}`,
@@ -142,6 +147,7 @@ try {
     runs,
     mergeCost,
     profile,
+    mergeReserve,
   }
   const markdown = toMarkdown(result)
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))

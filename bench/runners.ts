@@ -210,6 +210,7 @@ export async function runServiceSlice(
   if (accumulator === undefined) {
     await driveHttp(service, workload, plan, seconds, () => {})
     await sleep(SETTLE_MS)
+    workload.settle()
     service.takeLogLines()
     return
   }
@@ -222,6 +223,7 @@ export async function runServiceSlice(
   const elapsed = (performance.now() - started) / 1000
   // Requests in flight when autocannon stopped still finish, and are logged and counted.
   await sleep(SETTLE_MS)
+  workload.settle()
   clearInterval(rssTimer)
   const after = await readCounters(probes, service)
   for (const line of service.takeLogLines()) accumulator.recordOutcome(line.outcome, line.attempts)
@@ -289,6 +291,7 @@ export async function runDirectSlice(
       }
     }),
   )
+  workload.settle()
   const elapsed = (performance.now() - started) / 1000
   if (accumulator === undefined || before === undefined) return
   const after = await readCounters(probes, null)

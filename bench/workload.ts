@@ -27,14 +27,23 @@ export const MIX: [Exclude<RequestKind, 'mix'>, number][] = [
 /** Hands out requests for one loaded store; its state spans every run against that store. */
 export type Workload = {
   next: (kind: RequestKind) => Identifiers
+  /**
+   * Tells the workload every request handed out so far has been answered: the customers its
+   * `new` requests created may now be merged.
+   */
+  settle: () => void
   /** Merges that had to pair already-merged customers because the fresh ones ran out. */
   laterGenerationMerges: () => number
+  /** Merges of two customers created by earlier `new` requests, once the store's ran out. */
+  createdCustomerMerges: () => number
 }
 
 /**
  * Returns the request source for a store laid out as `layout`. Even-numbered customers serve
  * returning and new-info requests; odd-numbered ones are kept for merges, each used once, so
- * every merge joins two distinct customers. When those run out, merged customers are merged again.
+ * every merge joins two distinct customers. When those run out, merged customers are merged again,
+ * and once only one is left (a small store on a fast machine), customers that `new` requests
+ * created before the last `settle` are merged in pairs.
  */
 export function createWorkload(layout: Layout, seed: number): Workload {
   const random = seededRandom(seed)
@@ -48,22 +57,34 @@ export function createWorkload(layout: Layout, seed: number): Workload {
   let generation = 0
   let laterGenerationMerges = 0
   let fresh = 0
+  // Customers created by `new` requests: handed out, and known to be answered (settled).
+  let created: Identifiers[] = []
+  let settled: Identifiers[] = []
+  let createdCustomerMerges = 0
 
   const pickShared = () => {
     const customer = 2 * pick(Math.ceil(customers / 2))
     return { customer, row: pick(layout.sizes[customer] ?? 1) }
   }
-  const takeMergePair = (): [number, number] => {
+  const takeMergePair = (): [number, number] | null => {
     if (mergeQueue.length < 2) {
       mergeQueue = [...mergeQueue, ...nextGeneration]
       nextGeneration = []
       generation++
     }
-    const [first, second] = mergeQueue.splice(0, 2)
-    if (first === undefined || second === undefined) throw new Error('Too few customers to merge')
+    if (mergeQueue.length < 2) return null
+    const [first, second] = mergeQueue.splice(0, 2) as [number, number]
     if (generation > 0) laterGenerationMerges++
     nextGeneration.push(first)
     return [first, second]
+  }
+  const mergeCreated = (): Identifiers => {
+    const [older, younger] = settled.splice(0, 2)
+    if (older === undefined || younger === undefined) {
+      throw new Error('Too few customers to merge: every one is merged, and none created since')
+    }
+    createdCustomerMerges++
+    return { email: older.email, phoneNumber: younger.phoneNumber }
   }
   const nextOf = (kind: RequestKind): Identifiers => {
     switch (kind) {
@@ -73,10 +94,12 @@ export function createWorkload(layout: Layout, seed: number): Workload {
       }
       case 'new': {
         const n = fresh++
-        return {
+        const request = {
           email: `new${n}.s${seed}@bench.test`,
           phoneNumber: `+2${String(seed % 1000).padStart(3, '0')}${String(n).padStart(9, '0')}`,
         }
+        created.push(request)
+        return request
       }
       case 'new-info': {
         const { customer, row } = pickShared()
@@ -84,7 +107,9 @@ export function createWorkload(layout: Layout, seed: number): Workload {
         return { email: `info${fresh++}.c${customer}@bench.test`, phoneNumber }
       }
       case 'merge': {
-        const [older, younger] = takeMergePair()
+        const pair = takeMergePair()
+        if (pair === null) return mergeCreated()
+        const [older, younger] = pair
         return { email: toEmail(older, 0), phoneNumber: toPhoneNumber(younger, 0) }
       }
       case 'mix': {
@@ -97,5 +122,13 @@ export function createWorkload(layout: Layout, seed: number): Workload {
       }
     }
   }
-  return { next: nextOf, laterGenerationMerges: () => laterGenerationMerges }
+  return {
+    next: nextOf,
+    settle: () => {
+      settled = [...settled, ...created]
+      created = []
+    },
+    laterGenerationMerges: () => laterGenerationMerges,
+    createdCustomerMerges: () => createdCustomerMerges,
+  }
 }
