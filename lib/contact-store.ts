@@ -105,21 +105,55 @@ export function createContactStore(database: Database): ContactStore {
     whileLocked: (identifiers, leaderIds, work) =>
       runTransaction(async (tx) => {
         await tx.execute(lockCluster(identifiers, leaderIds))
-        // The same name and text as the pooled read, so a connection reuses its parsed statement.
-        const lockedRead = prepareReadCluster(tx)
-        return work({
-          readCluster: ({ email, phoneNumber }) => lockedRead.execute({ email, phoneNumber }),
-          // Statement by statement in this transaction; its lock statement re-takes the locks
-          // held (advisory locks nest) and adds any leader that joined since.
-          async writePlan(plan, writeIdentifiers) {
-            const results: unknown[] = []
-            for (const statement of buildWrites(tx, plan, writeIdentifiers)) {
-              results.push(await statement)
-            }
-            return toInsertedId(plan, results)
-          },
-        })
+        return work(createLockedStore(tx, identifiers, leaderIds))
       }),
+  }
+}
+
+// The store a locked retry works with: reads and writes in transaction `tx`, which holds the
+// locks of `identifiers` and `leaderIds`.
+function createLockedStore(
+  tx: Db,
+  identifiers: Identifiers,
+  leaderIds: readonly number[],
+): ContactStore {
+  // The same name and text as the pooled read, so a connection reuses its parsed statement.
+  const lockedRead = prepareReadCluster(tx)
+  return {
+    readCluster: ({ email, phoneNumber }) => lockedRead.execute({ email, phoneNumber }),
+    // A lock the plan needs beyond those held (a leader that joined since) is out of the global
+    // order: waiting for it could deadlock with a writer holding it and waiting for ours. So it is
+    // taken only if free; if not, the caller retries and locks the plan's leaders, in order,
+    // first. The write's own lock statement then re-takes held locks only (advisory locks nest).
+    async writePlan(plan, writeIdentifiers) {
+      const heldKeys = new Set(toLockIdentifiers(identifiers))
+      const heldLeaders = new Set(leaderIds)
+      const missingKeys = toLockIdentifiers(writeIdentifiers).filter((key) => !heldKeys.has(key))
+      const missingLeaders = plan.rootIds.filter((id) => !heldLeaders.has(id))
+      if (missingKeys.length + missingLeaders.length > 0) {
+        const { rows } = (await tx.execute(
+          sql`select contact_try_lock_cluster(${toArray(missingKeys, 'text')}, ${toArray(missingLeaders, 'integer')}) as "isTaken"`,
+        )) as unknown as { rows: { isTaken: boolean }[] }
+        if (rows[0]?.isTaken !== true) throw new ClusterChangedError()
+      }
+      const results: unknown[] = []
+      for (const statement of buildWrites(tx, plan, writeIdentifiers)) {
+        results.push(await statement)
+      }
+      return toInsertedId(plan, results)
+    },
+  }
+}
+
+/**
+ * A locked write found its customer led by a row whose lock another writer holds. It carries
+ * SQLSTATE 40001, as the database's own version check does, so the shell retries it the same way.
+ */
+export class ClusterChangedError extends Error {
+  readonly code = '40001'
+  constructor() {
+    super('Contact cluster gained a leader after its locks were taken')
+    this.name = 'ClusterChangedError'
   }
 }
 

@@ -21,6 +21,7 @@ export type ContactStore = {
    * Where the driver has interactive transactions: runs `work` in one transaction that first
    * takes the locks a write of `identifiers` to the customers led by `leaderIds` takes, handing it
    * a store bound to that transaction. Another writer of those customers then waits until it ends.
+   * Its `writePlan` throws a 40001 error for a plan needing any other lock.
    */
   whileLocked?<T>(
     identifiers: Identifiers,

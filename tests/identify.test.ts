@@ -1,5 +1,6 @@
 // The identify handler's answers to faults and conflicts, driven with Web Requests against a real
 // PostgreSQL (node-postgres): each fault is produced for real, not simulated.
+import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createContactStore } from '../lib/contact-store.js'
 import { openDatabase } from '../lib/db.js'
@@ -163,6 +164,65 @@ describe('identify handler', () => {
     })
     expect(findViolations(await readAllContacts(database))).toEqual([])
   })
+
+  // Between this request's first read and its write, a rival merges its customer (led by row 2)
+  // into an older one (led by row 1): the locked retry, holding row 2's lock, meets leader 1.
+  test.each([
+    ['free', false, [[2]], 2],
+    ['held by another writer', true, [[2], [1]], 3],
+  ])(
+    'a locked retry takes the lock of a leader that joined only if it is %s, else retries locking it in order',
+    async (_, isHeld, expectedLocks, expectedAttempts) => {
+      const store = createContactStore(database)
+      const { whileLocked } = store
+      if (whileLocked === undefined) throw new Error('node-postgres has interactive transactions')
+      const rival = createTestClient(database)
+      await rival.identify({ email: 'old@x.io', phoneNumber: '100' })
+      await rival.identify({ email: 'b@x.io', phoneNumber: '200' })
+      const holder = new pg.Client({ connectionString: database.url ?? '' })
+      await holder.connect()
+      const lockedLeaders: number[][] = []
+      let isFirstWrite = true
+      const logger = captureLogs()
+      const handler = createIdentifyHandler({
+        store: {
+          ...store,
+          writePlan: async (...args) => {
+            if (isFirstWrite) {
+              await rival.identify({ email: 'old@x.io', phoneNumber: '200' })
+              if (isHeld) await holder.query(`select pg_advisory_lock(hashtext('Contact.root'), 1)`)
+            }
+            isFirstWrite = false
+            return store.writePlan(...args)
+          },
+          whileLocked: async (identifiers, leaderIds, work) => {
+            lockedLeaders.push([...leaderIds])
+            // The other writer lets go before this request's retry locks leader 1 in order.
+            if (leaderIds.includes(1)) await holder.query('select pg_advisory_unlock_all()')
+            return whileLocked(identifiers, leaderIds, work)
+          },
+        },
+        auth: OPEN,
+        retry: { ...FAST_RETRY, maxAttempts: 4 },
+        logger,
+      })
+
+      try {
+        const response = await handler(post({ email: 'b@x.io', phoneNumber: '201' }))
+        expect(response.status).toBe(200)
+        expect(await response.json()).toMatchObject({
+          contact: { primaryContactId: 1, phoneNumbers: ['100', '200', '201'] },
+        })
+      } finally {
+        await holder.end()
+      }
+      expect(lockedLeaders).toEqual(expectedLocks)
+      expect(logger.lines).toContainEqual(
+        expect.objectContaining({ outcome: 'linked', attempts: expectedAttempts }),
+      )
+      expect(findViolations(await readAllContacts(database))).toEqual([])
+    },
+  )
 
   test('an unexpected database error is a generic 500, logged with its cause and without identifiers', async () => {
     await database.query('alter table "Contact" rename to "ContactRenamed"')
