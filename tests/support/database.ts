@@ -1,6 +1,7 @@
 // Real databases for tests: a fresh clone of the migrated template per suite, opened with any of
 // the service's drivers (Neon's HTTP driver through the local proxy in neon-http-proxy.ts).
 import { randomBytes } from 'node:crypto'
+import type { Duplex } from 'node:stream'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { inject } from 'vitest'
@@ -91,31 +92,29 @@ export async function openTestDatabase(driver: Driver): Promise<TestDatabase> {
   if (driver === 'node-postgres') {
     const pool = (database.db as unknown as { $client: pg.Pool }).$client
     pool.on('connect', (client) => {
-      // A query issued while none of this client's is in flight starts a round trip; the queries
-      // pipelined behind it before any answer arrives travel with it.
-      let inFlight = 0
-      const original = client.query.bind(client) as (...args: unknown[]) => unknown
+      // Counted at the socket: a round trip starts when the client writes after it has read.
+      // Statements pipelined behind one another leave in one flight, before any answer arrives;
+      // a statement that waits for the one before is a trip of its own.
+      const { stream } = (client as unknown as { connection: { stream: Duplex } }).connection
+      let hasReadSinceWrite = true
+      stream.on('data', () => {
+        hasReadSinceWrite = true
+      })
+      const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
+      ;(stream as { write: unknown }).write = (...args: unknown[]) => {
+        if (hasReadSinceWrite) roundTrips++
+        hasReadSinceWrite = false
+        return write(...args)
+      }
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown
       ;(client as { query: unknown }).query = (...args: unknown[]) => {
-        const [query] = args as [string | { text: string }]
-        statements.push(typeof query === 'string' ? query : query.text)
-        if (inFlight++ === 0) roundTrips++
-        const settle = () => {
-          inFlight--
-        }
-        // pg-pool's own `pool.query` passes a callback; Drizzle's statements take the promise.
-        const callback = args.at(-1)
-        if (typeof callback === 'function') {
-          return original(...args.slice(0, -1), (...results: unknown[]) => {
-            settle()
-            callback(...results)
-          })
-        }
-        const answer = original(...args) as Promise<unknown>
-        answer.then(settle, settle)
-        return answer
+        const [sent] = args as [string | { text: string }]
+        statements.push(typeof sent === 'string' ? sent : sent.text)
+        return query(...args)
       }
     })
   }
+
   return {
     ...database,
     url: server.url,
