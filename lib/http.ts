@@ -49,16 +49,21 @@ export async function readJsonBody(
     code: 'payload_too_large',
     message: `The request body must be at most ${MAX_BODY_BYTES} bytes`,
   }
-  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
+  // A length that is not a plain number (which Node's HTTP parser already refuses) is ignored,
+  // and the body is streamed as if none were declared.
+  const declared = request.headers.get('content-length')
+  const declaredBytes = declared !== null && /^\d+$/.test(declared) ? Number(declared) : null
+  if (declaredBytes !== null && declaredBytes > MAX_BODY_BYTES) {
     return { ok: false, error: tooLarge }
   }
   let bytes: Uint8Array | null
   try {
     // A declared length, already checked above, is framing the HTTP server enforces, so the body
     // is read in one call: on Node's adapter much cheaper than a stream read chunk by chunk.
-    bytes = request.headers.has('content-length')
-      ? new Uint8Array(await request.arrayBuffer())
-      : await readAtMost(request, MAX_BODY_BYTES)
+    bytes =
+      declaredBytes !== null
+        ? new Uint8Array(await request.arrayBuffer())
+        : await readAtMost(request, MAX_BODY_BYTES)
   } catch {
     // The client went away or sent a broken stream; nobody may be listening, but answer anyway.
     return {

@@ -75,6 +75,21 @@ describe('readJsonBody', () => {
     expect(cancelled).toBe(true)
   })
 
+  test('ignores a declared length that is not a number, and streams the body up to the limit', async () => {
+    let cancelled = false
+    const chunks = Array.from({ length: 64 }, () => 'x'.repeat(1024))
+    const result = await readJsonBody(
+      post(
+        { ...JSON_TYPE, 'content-length': '1e3' },
+        streamOf(chunks, () => {
+          cancelled = true
+        }),
+      ),
+    )
+    expect(result).toMatchObject({ ok: false, error: { status: 413, code: 'payload_too_large' } })
+    expect(cancelled).toBe(true)
+  })
+
   test.each<[string, Record<string, string>, BodyInit, number, string]>([
     [
       'a form body',
