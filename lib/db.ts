@@ -110,7 +110,7 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
     // The server cancels a statement that runs longer (57014, answered 503).
     statement_timeout: timeoutMs,
     // A client sends queries as they are issued, without waiting for the answer to the one
-    // before: a write batch then crosses the network once (see runPipelinedBatch).
+    // before: a write batch's statements then cross the network together (runPipelinedBatch).
     pipeline: true,
   })
   // A client whose backend dies (server restart, pg_terminate_backend) emits 'error': the pool
@@ -130,9 +130,9 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
 }
 
 /**
- * Runs a batch as one READ COMMITTED transaction in two round trips: `begin` alone, then every
- * statement and the `commit` in one pipeline. The locks a batch takes are held for the server's
- * time only, not across round trips, which is what keeps a busy customer's writers moving.
+ * Runs a batch as one READ COMMITTED transaction in three round trips: `begin`, then every
+ * statement in one pipeline, then `commit` once all of them succeeded. The locks a batch takes
+ * are held for one round trip, not one per statement.
  */
 async function runPipelinedBatch(
   pool: pg.Pool,
@@ -142,24 +142,31 @@ async function runPipelinedBatch(
   let isClean = false
   try {
     // Awaited on its own: were it to fail, the pipelined statements must not run outside a
-    // transaction. After it, a failing statement aborts the transaction, and the statements behind
-    // it fail too, down to the commit, which then rolls back.
+    // transaction.
     await client.query('begin isolation level read committed')
     const db = drizzleNodePostgres({ client })
     // Calling `then` issues a statement at once (Drizzle's statements are lazy), in this order.
-    const statements = [...build(db), db.execute(sql`commit`)]
     const settled = await Promise.all(
-      statements.map((statement) =>
+      build(db).map((statement) =>
         statement.then(
           (value) => ({ ok: true as const, value }),
           (error: unknown) => ({ ok: false as const, error }),
         ),
       ),
     )
-    isClean = client.getTransactionStatus() === 'I'
+    // Only every statement's success makes committing safe. The server aborts the transaction on
+    // a failing statement, but a statement pg refuses before sending it (a parameter it cannot
+    // serialise) aborts nothing, so a commit pipelined behind it would commit the rest.
     const failure = settled.find((result) => !result.ok)
-    if (failure !== undefined) throw failure.error
-    return settled.slice(0, -1).map((result) => (result.ok ? result.value : undefined))
+    if (failure !== undefined) {
+      // A rollback that fails leaves the client mid-transaction, and it is discarded below.
+      await client.query('rollback').catch(() => {})
+      isClean = client.getTransactionStatus() === 'I'
+      throw failure.error
+    }
+    await client.query('commit')
+    isClean = client.getTransactionStatus() === 'I'
+    return settled.map((result) => (result.ok ? result.value : undefined))
   } finally {
     // A client left inside a transaction, or whose connection broke, is discarded, not reused.
     client.release(!isClean)

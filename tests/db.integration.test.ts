@@ -1,0 +1,62 @@
+// Database.runBatch (lib/db.ts) is all or nothing on every driver, whether a statement fails at
+// the server or is refused by the driver before it is sent.
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { contact } from '../lib/schema.js'
+import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
+import { readAllContacts } from './support/invariants.js'
+
+const row = (email: string) =>
+  ({ email, phoneNumber: null, linkedId: null, linkPrecedence: 'primary' }) as const
+
+describe.each(ALL_DRIVERS)('on %s', (driver) => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await openTestDatabase(driver)
+  })
+  afterAll(() => database.dispose())
+  beforeEach(() => database.query('truncate "Contact" restart identity'))
+
+  test('a batch whose last statement fails at the server writes nothing', async () => {
+    const batch = database.runBatch((db) => [
+      db.insert(contact).values(row('first@x.io')),
+      db.insert(contact).values(row('second@x.io')),
+      db.execute(sql`select 1 / 0`),
+    ])
+    await expect(batch).rejects.toThrow()
+    expect(await readAllContacts(database)).toEqual([])
+  })
+
+  test('a batch that succeeds writes every statement', async () => {
+    await database.runBatch((db) => [
+      db.insert(contact).values(row('first@x.io')),
+      db.insert(contact).values(row('second@x.io')),
+    ])
+    expect((await readAllContacts(database)).map((r) => r.email)).toEqual([
+      'first@x.io',
+      'second@x.io',
+    ])
+  })
+})
+
+test('node-postgres: a statement the driver refuses before sending it leaves the batch unwritten', async () => {
+  const database = await openTestDatabase('node-postgres')
+  try {
+    // pg serialises a parameter with its toPostgres method; this one throws, so pg never sends
+    // the statement, and the server sees nothing fail.
+    const unserialisable = {
+      toPostgres: () => {
+        throw new Error('cannot serialise')
+      },
+    }
+    const batch = database.runBatch((db) => [
+      db.insert(contact).values(row('first@x.io')),
+      db.execute(sql`select ${unserialisable}::text`),
+      db.insert(contact).values(row('second@x.io')),
+    ])
+    await expect(batch).rejects.toHaveProperty('cause.message', 'cannot serialise')
+    expect(await readAllContacts(database)).toEqual([])
+  } finally {
+    await database.dispose()
+  }
+})
