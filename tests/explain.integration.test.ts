@@ -112,15 +112,23 @@ test(`no statement the service issues reads Contact in full, on ${ROWS.toLocaleS
     { email: toRowIdentifiers(2, 0).email, phoneNumber: toRowIdentifiers(4, 0).phoneNumber }, // merge: relink
     { email: 'orphan@explain.test', phoneNumber: null }, // promote
   ]
+  expect(await findFullScansOfRequests(database, requests)).toEqual([])
+})
+
+// Identifies each of `requests` through the service's store, then returns every full read of
+// Contact in the plans of the statements that took.
+async function findFullScansOfRequests(
+  database: TestDatabase,
+  requests: Identifiers[],
+): Promise<string[]> {
   statements = []
   const store = createContactStore(database)
   for (const request of requests) {
     const result = await identifyContact(store, request)
     expect(result.ok, JSON.stringify(result)).toBe(true)
   }
-
-  expect(await findFullScans(database, statements)).toEqual([])
-})
+  return findFullScans(database, statements)
+}
 
 // Returns every full read of Contact in the plans of `recorded`, after checking that they cover
 // every kind of statement the write protocol issues.
@@ -183,13 +191,7 @@ test('a young table with no statistics yet gets the same plans: one customer of 
       { email: 'p1@young.test', phoneNumber: '+22' }, // merge: relink
       { email: 'orphan@young.test', phoneNumber: null }, // promote
     ]
-    statements = []
-    const store = createContactStore(young)
-    for (const request of requests) {
-      const result = await identifyContact(store, request)
-      expect(result.ok, JSON.stringify(result)).toBe(true)
-    }
-    expect(await findFullScans(young, statements)).toEqual([])
+    expect(await findFullScansOfRequests(young, requests)).toEqual([])
   } finally {
     await young.dispose()
   }
