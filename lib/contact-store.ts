@@ -4,7 +4,7 @@
  */
 import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import type { Identifiers } from './contact.js'
-import type { BatchStatement, Database, Db } from './db.js'
+import { type BatchStatement, type Database, type Db, runInOrder } from './db.js'
 import type { ContactStore } from './identify.js'
 import type { LinkPlan } from './linking.js'
 import { contact } from './schema.js'
@@ -136,11 +136,7 @@ function createLockedStore(
         )) as unknown as { rows: { isTaken: boolean }[] }
         if (rows[0]?.isTaken !== true) throw new ClusterChangedError()
       }
-      const results: unknown[] = []
-      for (const statement of buildWrites(tx, plan, writeIdentifiers)) {
-        results.push(await statement)
-      }
-      return toInsertedId(plan, results)
+      return toInsertedId(plan, await runInOrder(buildWrites(tx, plan, writeIdentifiers)))
     },
   }
 }

@@ -241,13 +241,15 @@ function interactiveTransactions(db: {
   const runTransaction = transactionsOf(db)
   return {
     runTransaction,
-    runBatch: (build) =>
-      runTransaction(async (tx) => {
-        const results: unknown[] = []
-        for (const statement of build(tx)) results.push(await statement)
-        return results
-      }),
+    runBatch: (build) => runTransaction((tx) => runInOrder(build(tx))),
   }
+}
+
+/** Runs `statements` one after another, each once the one before has answered; returns results. */
+export async function runInOrder(statements: BatchStatement[]): Promise<unknown[]> {
+  const results: unknown[] = []
+  for (const statement of statements) results.push(await statement)
+  return results
 }
 
 /** Checks that the database answers a trivial query. */

@@ -12,8 +12,12 @@ import {
   toJsonResponse,
   toMethodNotAllowed,
 } from './http.js'
-import type { ContactStore } from './identify.js'
-import { type IdentifyOptions, type IdentifyOutcome, identifyContact } from './identify.js'
+import {
+  type ContactStore,
+  type IdentifyOptions,
+  type IdentifyOutcome,
+  identifyContact,
+} from './identify.js'
 import { consoleLogger, type Logger } from './log.js'
 import { parseIdentifyRequest } from './request.js'
 

@@ -21,7 +21,8 @@ export type ContactStore = {
    * Where the driver has interactive transactions: runs `work` in one transaction that first
    * takes the locks a write of `identifiers` to the customers led by `leaderIds` takes, handing it
    * a store bound to that transaction. Another writer of those customers then waits until it ends.
-   * Its `writePlan` throws a 40001 error for a plan needing any other lock.
+   * Its `writePlan` takes a lock the plan needs beyond those only if it is free, and otherwise
+   * throws a 40001 error, so the next attempt takes it in order.
    */
   whileLocked?<T>(
     identifiers: Identifiers,
