@@ -110,7 +110,7 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
     // The server cancels a statement that runs longer (57014, answered 503).
     statement_timeout: timeoutMs,
     // A client sends queries as they are issued, without waiting for the answer to the one
-    // before: a write batch's statements then cross the network together (runPipelinedBatch).
+    // before: a write batch's statements then cross the network together (runPipelined).
     pipeline: true,
   })
   // A client whose backend dies (server restart, pg_terminate_backend) emits 'error': the pool
@@ -122,55 +122,65 @@ function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Dat
   return {
     driver: 'node-postgres',
     db,
-    runTransaction: transactionsOf(db),
-    runBatch: (build) => runPipelinedBatch(pool, build),
+    runTransaction: (work) => runPooledTransaction(pool, work),
+    runBatch: (build) => runPooledTransaction(pool, (tx) => runPipelined(build(tx))),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
   }
 }
 
 /**
- * Runs a batch as one READ COMMITTED transaction in three round trips: `begin`, then every
- * statement in one pipeline, then `commit` once all of them succeeded. The locks a batch takes
- * are held for one round trip, not one per statement.
+ * Runs `work` in one READ COMMITTED transaction on a client of `pool`: commits when it resolves,
+ * rolls back when it throws. The client goes back to the pool only once a commit or rollback has
+ * answered; otherwise it is discarded, whatever step failed (Drizzle's own transaction never
+ * releases a client whose `begin` failed, and the pool loses that slot for good).
  */
-async function runPipelinedBatch(
-  pool: pg.Pool,
-  build: (db: Db) => BatchStatement[],
-): Promise<unknown[]> {
+async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
   const client = await pool.connect()
-  let isClean = false
+  // Set once a commit or rollback has answered: only then is the client known to be reusable.
+  let isIdle = false
   try {
-    // Awaited on its own: were it to fail, the pipelined statements must not run outside a
-    // transaction.
     await client.query('begin isolation level read committed')
-    const db = drizzleNodePostgres({ client })
-    // Calling `then` issues a statement at once (Drizzle's statements are lazy), in this order.
-    const settled = await Promise.all(
-      build(db).map((statement) =>
-        statement.then(
-          (value) => ({ ok: true as const, value }),
-          (error: unknown) => ({ ok: false as const, error }),
-        ),
-      ),
-    )
-    // Only every statement's success makes committing safe. The server aborts the transaction on
-    // a failing statement, but a statement pg refuses before sending it (a parameter it cannot
-    // serialise) aborts nothing, so a commit pipelined behind it would commit the rest.
-    const failure = settled.find((result) => !result.ok)
-    if (failure !== undefined) {
-      // A rollback that fails leaves the client mid-transaction, and it is discarded below.
-      await client.query('rollback').catch(() => {})
-      isClean = client.getTransactionStatus() === 'I'
-      throw failure.error
+    let result: T
+    try {
+      result = await work(drizzleNodePostgres({ client }))
+    } catch (error) {
+      await client.query('rollback').then(
+        () => {
+          isIdle = true
+        },
+        () => {},
+      )
+      throw error
     }
     await client.query('commit')
-    isClean = client.getTransactionStatus() === 'I'
-    return settled.map((result) => (result.ok ? result.value : undefined))
+    isIdle = true
+    return result
   } finally {
-    // A client left inside a transaction, or whose connection broke, is discarded, not reused.
-    client.release(!isClean)
+    client.release(!isIdle)
   }
+}
+
+/**
+ * Sends `statements` in one pipeline (the pool's clients pipeline) and returns their results once
+ * all have answered, or throws the first failure. The caller's commit then waits for every answer:
+ * the server aborts the transaction on a failing statement, but one that pg refuses before sending
+ * it (a parameter it cannot serialise) aborts nothing, so a commit pipelined behind it would
+ * commit the rest.
+ */
+async function runPipelined(statements: BatchStatement[]): Promise<unknown[]> {
+  // Calling `then` issues a statement at once (Drizzle's statements are lazy), in this order.
+  const settled = await Promise.all(
+    statements.map((statement) =>
+      statement.then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    ),
+  )
+  const failure = settled.find((result) => !result.ok)
+  if (failure !== undefined) throw failure.error
+  return settled.map((result) => (result.ok ? result.value : undefined))
 }
 
 /**
@@ -227,18 +237,14 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
 }
 
-// Runs work in one READ COMMITTED transaction; statements must be built on the handle given, or
-// they would run outside it on another connection.
-const transactionsOf =
-  (db: { transaction: Db['transaction'] }) =>
-  <T>(work: (db: Db) => Promise<T>) =>
-    db.transaction((tx) => work(tx), { isolationLevel: 'read committed' })
-
-// PGlite has no wire to pipeline on: its batch runs statement by statement in one transaction.
+// PGlite is one in-process connection with interactive transactions: Drizzle's serve, and a batch
+// runs statement by statement in one. Statements must be built on the handle given, or they would
+// run outside the transaction.
 function interactiveTransactions(db: {
   transaction: Db['transaction']
 }): Pick<Database, 'runBatch' | 'runTransaction'> {
-  const runTransaction = transactionsOf(db)
+  const runTransaction = <T>(work: (db: Db) => Promise<T>) =>
+    db.transaction((tx) => work(tx), { isolationLevel: 'read committed' })
   return {
     runTransaction,
     runBatch: (build) => runTransaction((tx) => runInOrder(build(tx))),

@@ -1,9 +1,18 @@
 // Database.runBatch (lib/db.ts) is all or nothing on every driver, whether a statement fails at
 // the server or is refused by the driver before it is sent.
 import { sql } from 'drizzle-orm'
+import type pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { openDatabase } from '../lib/db.js'
+import { classifyDatabaseError } from '../lib/db-errors.js'
+import { readEnv } from '../lib/env.js'
 import { contact } from '../lib/schema.js'
-import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
+import {
+  ALL_DRIVERS,
+  createServerDatabase,
+  openTestDatabase,
+  type TestDatabase,
+} from './support/database.js'
 import { readAllContacts } from './support/invariants.js'
 
 const row = (email: string) =>
@@ -59,4 +68,38 @@ test('node-postgres: a statement the driver refuses before sending it leaves the
   } finally {
     await database.dispose()
   }
+})
+
+describe('node-postgres: a transaction whose connection dies before begin gives its pool slot back', () => {
+  test.each(['runTransaction', 'runBatch'] as const)('%s', async (method) => {
+    const server = await createServerDatabase()
+    // One connection: a slot lost for good would leave the next query waiting for nothing.
+    const database = await openDatabase(
+      readEnv({
+        DATABASE_URL: server.url,
+        DATABASE_DRIVER: 'node-postgres',
+        DATABASE_POOL_SIZE: '1',
+      }),
+    )
+    try {
+      const pool = (database.db as unknown as { $client: pg.Pool }).$client
+      pool.once('acquire', (client) => {
+        ;(
+          client as unknown as { connection: { stream: { destroy(): void } } }
+        ).connection.stream.destroy()
+      })
+      const attempt =
+        method === 'runTransaction'
+          ? database.runTransaction?.(async () => 'never')
+          : database.runBatch((db) => [db.execute(sql`select 1`)])
+      const failure = await Promise.resolve(attempt).catch((error: unknown) => error)
+      expect(classifyDatabaseError(failure)).toBe('unavailable')
+      await expect(database.db.execute(sql`select 1 as "isAlive"`)).resolves.toMatchObject({
+        rows: [{ isAlive: 1 }],
+      })
+    } finally {
+      await database.close()
+      await server.drop()
+    }
+  })
 })
