@@ -22,7 +22,8 @@ BEGIN
   IF current_setting('lock_timeout') = '0' THEN
     PERFORM set_config('lock_timeout', '2s', true);
   END IF;
-  FOR lock_key IN SELECT * FROM contact_lock_keys(identifiers, root_ids) LOOP
+  -- Ordered here too: a function's ORDER BY does not bind the query that calls it.
+  FOR lock_key IN SELECT * FROM contact_lock_keys(identifiers, root_ids) ORDER BY space, key LOOP
     PERFORM pg_advisory_xact_lock(lock_key.space, lock_key.key);
   END LOOP;
 END

@@ -9,7 +9,7 @@ import { createServerDatabase, SERVER_DRIVERS } from './support/database.js'
 // The committed migrations, each of which must be recorded exactly once.
 const { entries: MIGRATIONS } = JSON.parse(
   readFileSync(new URL('../drizzle/meta/_journal.json', import.meta.url), 'utf8'),
-) as { entries: unknown[] }
+) as { entries: { tag: string; when: number }[] }
 
 describe.each(SERVER_DRIVERS)('through the %s driver', (driver) => {
   let server: { url: string; drop: () => Promise<void> }
@@ -69,4 +69,39 @@ describe.each(SERVER_DRIVERS)('through the %s driver', (driver) => {
     expect(rows).toEqual([{ n: MIGRATIONS.length }])
     await Promise.all([first.close(), second.close()])
   })
+})
+
+test('migration 0002 rebuilds a live link index that a failed concurrent build left invalid', async () => {
+  const server = await createServerDatabase()
+  const client = new pg.Client({ connectionString: server.url })
+  await client.connect()
+  try {
+    // Back to the state before 0002, with the index an operator's cancelled
+    // CREATE INDEX CONCURRENTLY leaves behind: present, but marked invalid, so no query uses it.
+    const since = MIGRATIONS.find(({ tag }) => tag === '0002_live_link_index')?.when
+    if (since === undefined) throw new Error('migration 0002 is not in the journal')
+    await client.query(`
+      drop function contact_try_lock_cluster(text[], integer[]);
+      drop function contact_lock_keys(text[], integer[]);
+      drop index "Contact_linkedId_live_idx";
+      create index "Contact_linkedId_idx" on "Contact" ("linkedId");
+      create index "Contact_linkedId_live_idx" on "Contact" ("linkedId") where "deletedAt" is null;
+      update pg_index set indisvalid = false where indexrelid = '"Contact_linkedId_live_idx"'::regclass;
+      delete from drizzle.__drizzle_migrations where created_at >= ${since}`)
+    const database = await openDatabase(
+      readEnv({ DATABASE_URL: server.url, DATABASE_DRIVER: 'node-postgres' }),
+    )
+    await database.migrate()
+    await database.close()
+
+    const { rows } = await client.query(`
+      select
+        (select indisvalid from pg_index
+          where indexrelid = to_regclass('"Contact_linkedId_live_idx"')) as "isLiveIndexValid",
+        to_regclass('"Contact_linkedId_idx"') is null as "isOldIndexGone"`)
+    expect(rows).toEqual([{ isLiveIndexValid: true, isOldIndexGone: true }])
+  } finally {
+    await client.end()
+    await server.drop()
+  }
 })
