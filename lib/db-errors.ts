@@ -55,10 +55,10 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure {
   for (const cause of walkCauses(error)) {
     const message = cause instanceof Error ? cause.message : ''
     // node-postgres reports a connection that dropped or never came up without a code, and a
-    // rollback sent on a connection that dropped fails with "... is not queryable", which a
-    // transaction then throws in place of the error that made it roll back.
+    // query sent on a connection that dropped fails with "... encountered a connection error and
+    // is not queryable" (not "Client was closed ...", which is a bug: a client used after release).
     if (
-      /Connection terminated|timeout exceeded when trying to connect|Error connecting to database|is not queryable|Server error \(HTTP status 5/i.test(
+      /Connection terminated|timeout exceeded when trying to connect|Error connecting to database|encountered a connection error and is not queryable|Server error \(HTTP status 5/i.test(
         message,
       )
     ) {

@@ -28,6 +28,11 @@ describe('classifyDatabaseError', () => {
       'unavailable',
       driverError('Client has encountered a connection error and is not queryable'),
     ],
+    [
+      'a client was used after its release (a bug)',
+      'unexpected',
+      driverError('Client was closed and is not queryable'),
+    ],
     ['a table is missing', 'unexpected', driverError('relation "Contact" does not exist', '42P01')],
   ])('%s: %s', (_, failure, error) => {
     expect(classifyDatabaseError(wrapped(error))).toBe(failure)
