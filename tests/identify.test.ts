@@ -224,6 +224,61 @@ describe('identify handler', () => {
     },
   )
 
+  test('a locked retry whose newly joined leader changed before it took that lock retries again', async () => {
+    const store = createContactStore(database)
+    const { whileLocked } = store
+    if (whileLocked === undefined) throw new Error('node-postgres has interactive transactions')
+    const rival = createTestClient(database)
+    await rival.identify({ email: 'o@x.io', phoneNumber: '100' })
+    await rival.identify({ email: 'n@x.io', phoneNumber: '200' })
+    await rival.identify({ email: 'b@x.io', phoneNumber: '300' })
+    const lockedLeaders: number[][] = []
+    let isFirstWrite = true
+    const logger = captureLogs()
+    const handler = createIdentifyHandler({
+      store: {
+        ...store,
+        // Before the first write: customer 3 is merged into customer 2, its new leader.
+        writePlan: async (...args) => {
+          if (isFirstWrite) await rival.identify({ email: 'n@x.io', phoneNumber: '300' })
+          isFirstWrite = false
+          return store.writePlan(...args)
+        },
+        // After the first locked read, which holds row 3's lock and sees leader 2: customer 2 is
+        // merged into customer 1. Leader 2's lock is then free, but the plan is stale; only the
+        // version check can tell.
+        whileLocked: (identifiers, leaderIds, work) => {
+          lockedLeaders.push([...leaderIds])
+          return whileLocked(identifiers, leaderIds, (locked) =>
+            work({
+              ...locked,
+              readCluster: async (request) => {
+                const rows = await locked.readCluster(request)
+                if (lockedLeaders.length === 1) {
+                  await rival.identify({ email: 'o@x.io', phoneNumber: '200' })
+                }
+                return rows
+              },
+            }),
+          )
+        },
+      },
+      auth: OPEN,
+      retry: { ...FAST_RETRY, maxAttempts: 4 },
+      logger,
+    })
+
+    const response = await handler(post({ email: 'b@x.io', phoneNumber: '301' }))
+
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({
+      contact: { primaryContactId: 1, phoneNumbers: ['100', '200', '300', '301'] },
+    })
+    expect(lockedLeaders).toEqual([[3], [2]])
+    expect(logger.lines).toContainEqual(expect.objectContaining({ outcome: 'linked', attempts: 3 }))
+    expect(findViolations(await readAllContacts(database))).toEqual([])
+  })
+
   test('an unexpected database error is a generic 500, logged with its cause and without identifiers', async () => {
     await database.query('alter table "Contact" rename to "ContactRenamed"')
     try {
