@@ -111,12 +111,21 @@ describe('identify handler', () => {
     )
   })
 
-  test("a write that lost a race retries under the customer's locks, and a rival arriving then waits for it", async () => {
+  // The real store, whose retries lock first, and a client that plays rival requests beside it;
+  // `seeds` are sent first, in order.
+  const lockingStoreAndRival = async (seeds: unknown[]) => {
     const store = createContactStore(database)
     const { whileLocked } = store
     if (whileLocked === undefined) throw new Error('node-postgres has interactive transactions')
     const rival = createTestClient(database)
-    await rival.identify({ email: 'first@x.io', phoneNumber: '7' })
+    for (const seed of seeds) await rival.identify(seed)
+    return { store, whileLocked, rival }
+  }
+
+  test("a write that lost a race retries under the customer's locks, and a rival arriving then waits for it", async () => {
+    const { store, whileLocked, rival } = await lockingStoreAndRival([
+      { email: 'first@x.io', phoneNumber: '7' },
+    ])
     let rivalWrites = 0
     let lateRival: ReturnType<typeof rival.identify> | undefined
     const logger = captureLogs()
@@ -173,12 +182,10 @@ describe('identify handler', () => {
   ])(
     'a locked retry takes the lock of a leader that joined only if it is %s, else retries locking it in order',
     async (_, isHeld, expectedLocks, expectedAttempts) => {
-      const store = createContactStore(database)
-      const { whileLocked } = store
-      if (whileLocked === undefined) throw new Error('node-postgres has interactive transactions')
-      const rival = createTestClient(database)
-      await rival.identify({ email: 'old@x.io', phoneNumber: '100' })
-      await rival.identify({ email: 'b@x.io', phoneNumber: '200' })
+      const { store, whileLocked, rival } = await lockingStoreAndRival([
+        { email: 'old@x.io', phoneNumber: '100' },
+        { email: 'b@x.io', phoneNumber: '200' },
+      ])
       const holder = new pg.Client({ connectionString: database.url ?? '' })
       await holder.connect()
       const lockedLeaders: number[][] = []
@@ -225,13 +232,11 @@ describe('identify handler', () => {
   )
 
   test('a locked retry whose newly joined leader changed before it took that lock retries again', async () => {
-    const store = createContactStore(database)
-    const { whileLocked } = store
-    if (whileLocked === undefined) throw new Error('node-postgres has interactive transactions')
-    const rival = createTestClient(database)
-    await rival.identify({ email: 'o@x.io', phoneNumber: '100' })
-    await rival.identify({ email: 'n@x.io', phoneNumber: '200' })
-    await rival.identify({ email: 'b@x.io', phoneNumber: '300' })
+    const { store, whileLocked, rival } = await lockingStoreAndRival([
+      { email: 'o@x.io', phoneNumber: '100' },
+      { email: 'n@x.io', phoneNumber: '200' },
+      { email: 'b@x.io', phoneNumber: '300' },
+    ])
     const lockedLeaders: number[][] = []
     let isFirstWrite = true
     const logger = captureLogs()
