@@ -237,9 +237,9 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
 }
 
-// PGlite is one in-process connection with interactive transactions: Drizzle's serve, and a batch
-// runs statement by statement in one. Statements must be built on the handle given, or they would
-// run outside the transaction.
+// PGlite is one in-process connection, with no pool to leak from, so Drizzle's own transactions
+// serve; a batch runs in one, statement by statement. Statements must be built on the handle
+// given, or they would run outside the transaction.
 function interactiveTransactions(db: {
   transaction: Db['transaction']
 }): Pick<Database, 'runBatch' | 'runTransaction'> {
