@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit'
 // picks the driver the same way the service does (lib/db.ts).
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './lib/schema.ts',
+  schema: './lib/db/schema.ts',
   out: './drizzle',
 })

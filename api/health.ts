@@ -1,7 +1,7 @@
 // Vercel function for GET /api/health.
-import { sharedDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
-import { createHealthHandler } from '../lib/health.js'
+import { sharedDatabase } from '../lib/db/open.js'
+import { createHealthHandler } from '../lib/health/handler.js'
+import { readEnv } from '../lib/platform/env.js'
 
 const env = readEnv()
 

@@ -1,9 +1,10 @@
 // Vercel function for POST /identify (and /identity, see vercel.json).
-import { toAuthMode } from '../lib/auth.js'
-import { createContactStore } from '../lib/contact-store.js'
-import { sharedDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
-import { createIdentifyHandler } from '../lib/identify-handler.js'
+
+import { sharedDatabase } from '../lib/db/open.js'
+import { toAuthMode } from '../lib/http/auth.js'
+import { createIdentifyHandler } from '../lib/identify/handler.js'
+import { createContactStore } from '../lib/identify/store.js'
+import { readEnv } from '../lib/platform/env.js'
 
 const env = readEnv()
 const identify = createIdentifyHandler({

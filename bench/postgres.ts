@@ -2,9 +2,9 @@
 // BENCH_DATABASE_URL names. Every scale gets a fresh database on it, migrated from drizzle/.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { openDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
-import { startEmbeddedPostgres } from '../tests/support/embedded-postgres.js'
+import { startEmbeddedPostgres } from '../harness/embedded-postgres.js'
+import { openDatabase } from '../lib/db/open.js'
+import { readEnv } from '../lib/platform/env.js'
 
 /** A running server: a maintenance URL, the settings it runs with, and how to stop it. */
 export type BenchServer = {

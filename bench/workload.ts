@@ -1,8 +1,9 @@
 // The requests the bench sends, each really of its kind against the loaded store: identifiers come
 // from the layout (bench/dataset.ts), and a seeded generator picks them.
-import type { Identifiers } from '../lib/contact.js'
-import { seededRandom } from '../tests/support/random.js'
-import { type Layout, toEmail, toPhoneNumber, toRowIdentifiers } from './dataset.js'
+
+import { type Layout, toEmail, toPhoneNumber, toRowIdentifiers } from '../harness/dataset.js'
+import { seededRandom } from '../harness/random.js'
+import type { Identifiers } from '../lib/core/contact.js'
 
 /** The request kinds the bench measures; `mix` draws from the other four. */
 export const REQUEST_KINDS = ['returning', 'new', 'new-info', 'merge', 'mix'] as const

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadDotEnv } from '../lib/env.js'
+import { loadDotEnv } from '../lib/platform/env.js'
 
 loadDotEnv()
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -2,15 +2,16 @@
 // database) against the linking invariants; with --repair, fixes what the service's rules can,
 // through the same locked write path. Prints a readable report, then one JSON summary line.
 // Exits 1 while any violation remains.
-import { createContactStore } from '../lib/contact-store.js'
-import { openDatabase } from '../lib/db.js'
-import { loadDotEnv, readEnv } from '../lib/env.js'
+
+import { openDatabase } from '../lib/db/open.js'
+import { createContactStore } from '../lib/identify/store.js'
 import {
   checkIntegrity,
   type IntegrityReport,
   isRepairable,
   repairIntegrity,
-} from '../lib/integrity.js'
+} from '../lib/integrity/check.js'
+import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 const shouldRepair = process.argv.includes('--repair')
 loadDotEnv()

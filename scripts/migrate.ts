@@ -1,7 +1,7 @@
 // `npm run db:migrate`: applies drizzle/ to DATABASE_URL with the driver it selects (or to the
 // embedded database when DATABASE_URL is unset). Vercel runs it during every build.
-import { openDatabase } from '../lib/db.js'
-import { loadDotEnv, readEnv } from '../lib/env.js'
+import { openDatabase } from '../lib/db/open.js'
+import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 loadDotEnv()
 const database = await openDatabase(readEnv())

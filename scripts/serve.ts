@@ -1,13 +1,13 @@
 // `npm start`: serves the same handlers as the Vercel functions, on PORT (default 4000).
 import { readFile } from 'node:fs/promises'
 import { serve } from '@hono/node-server'
-import { createApp } from '../lib/app.js'
-import { toAuthMode } from '../lib/auth.js'
-import { createContactStore } from '../lib/contact-store.js'
-import { openDatabase } from '../lib/db.js'
-import { loadDotEnv, readEnv } from '../lib/env.js'
-import { createHealthHandler } from '../lib/health.js'
-import { createIdentifyHandler } from '../lib/identify-handler.js'
+import { openDatabase } from '../lib/db/open.js'
+import { createHealthHandler } from '../lib/health/handler.js'
+import { createApp } from '../lib/http/app.js'
+import { toAuthMode } from '../lib/http/auth.js'
+import { createIdentifyHandler } from '../lib/identify/handler.js'
+import { createContactStore } from '../lib/identify/store.js'
+import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 loadDotEnv()
 const env = readEnv()

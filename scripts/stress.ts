@@ -8,19 +8,15 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
-import type { Identifiers } from '../lib/contact.js'
-import { openDatabase } from '../lib/db.js'
-import { type Driver, loadDotEnv, readEnv } from '../lib/env.js'
-import { checkIntegrity } from '../lib/integrity.js'
-import { startEmbeddedPostgres } from '../tests/support/embedded-postgres.js'
-import {
-  connectCustomers,
-  groupCustomers,
-  type StoredContact,
-} from '../tests/support/invariants.js'
-import { startNeonHttpProxy } from '../tests/support/neon-http-proxy.js'
-import { seededRandom } from '../tests/support/random.js'
-import { startServiceProcess } from '../tests/support/service-process.js'
+import { startEmbeddedPostgres } from '../harness/embedded-postgres.js'
+import { connectCustomers, groupCustomers, type StoredContact } from '../harness/invariants.js'
+import { startNeonHttpProxy } from '../harness/neon-http-proxy.js'
+import { seededRandom } from '../harness/random.js'
+import { startServiceProcess } from '../harness/service-process.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import { openDatabase } from '../lib/db/open.js'
+import { checkIntegrity } from '../lib/integrity/check.js'
+import { type Driver, loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 /** The load: how many requests, how many at once, and how many identifiers they draw from. */
 export type StressOptions = {

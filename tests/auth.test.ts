@@ -1,9 +1,9 @@
 // Who may call identify (lib/auth.ts): keys when configured, open outside production otherwise,
 // and refused in production without keys. Handler checks run against a real database.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { checkAuthorization, toAuthMode } from '../lib/auth.js'
-import { createContactStore } from '../lib/contact-store.js'
-import { createIdentifyHandler } from '../lib/identify-handler.js'
+import { checkAuthorization, toAuthMode } from '../lib/http/auth.js'
+import { createIdentifyHandler } from '../lib/identify/handler.js'
+import { createContactStore } from '../lib/identify/store.js'
 import { openTestDatabase, type TestDatabase } from './support/database.js'
 import { captureLogs } from './support/http.js'
 

@@ -2,16 +2,16 @@
 // exactly the customers a union-find over every request sent says it should, and no invariant
 // is broken. The request stream is seeded, so a failure replays exactly.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { Identifiers } from '../lib/contact.js'
-import { openTestDatabase, SERVER_DRIVERS, type TestDatabase } from './support/database.js'
-import { createTestClient } from './support/http.js'
 import {
   connectCustomers,
   findViolations,
   groupCustomers,
   readAllContacts,
-} from './support/invariants.js'
-import { seededRandom } from './support/random.js'
+} from '../harness/invariants.js'
+import { seededRandom } from '../harness/random.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import { openTestDatabase, SERVER_DRIVERS, type TestDatabase } from './support/database.js'
+import { createTestClient } from './support/http.js'
 
 const REQUESTS = 500
 const CONCURRENCY = 16

@@ -2,7 +2,7 @@
 // shapes the drivers really produce: Drizzle's wrapper with the driver's error as its cause.
 import { DrizzleQueryError } from 'drizzle-orm'
 import { describe, expect, test } from 'vitest'
-import { classifyDatabaseError, describeError } from '../lib/db-errors.js'
+import { classifyDatabaseError, describeError } from '../lib/db/errors.js'
 
 // A driver error as node-postgres builds one: a message, and a SQLSTATE when the server sent one.
 const driverError = (message: string, code?: string) =>

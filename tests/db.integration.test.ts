@@ -3,17 +3,17 @@
 import { sql } from 'drizzle-orm'
 import type pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { openDatabase } from '../lib/db.js'
-import { classifyDatabaseError } from '../lib/db-errors.js'
-import { readEnv } from '../lib/env.js'
-import { contact } from '../lib/schema.js'
+import { readAllContacts } from '../harness/invariants.js'
+import { classifyDatabaseError } from '../lib/db/errors.js'
+import { openDatabase } from '../lib/db/open.js'
+import { contact } from '../lib/db/schema.js'
+import { readEnv } from '../lib/platform/env.js'
 import {
   ALL_DRIVERS,
   createServerDatabase,
   openTestDatabase,
   type TestDatabase,
 } from './support/database.js'
-import { readAllContacts } from './support/invariants.js'
 
 const row = (email: string) =>
   ({ email, phoneNumber: null, linkedId: null, linkPrecedence: 'primary' }) as const

@@ -1,8 +1,8 @@
 // The environment is checked once, with one error naming every bad variable; the driver follows
 // from it (lib/env.ts, lib/db.ts). Pure: nothing is opened.
 import { expect, test } from 'vitest'
-import { chooseDriver, toDirectUrl } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
+import { chooseDriver, toDirectUrl } from '../lib/db/open.js'
+import { readEnv } from '../lib/platform/env.js'
 
 test.each([
   ['no DATABASE_URL: the embedded database', {}, 'pglite'],

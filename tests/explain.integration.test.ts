@@ -5,10 +5,10 @@
 // Performance).
 import pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { layOutCustomers, loadCustomers, toRowIdentifiers } from '../bench/dataset.js'
-import type { Identifiers } from '../lib/contact.js'
-import { createContactStore } from '../lib/contact-store.js'
-import { identifyContact } from '../lib/identify.js'
+import { layOutCustomers, loadCustomers, toRowIdentifiers } from '../harness/dataset.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import { identifyContact } from '../lib/identify/shell.js'
+import { createContactStore } from '../lib/identify/store.js'
 import { openTestDatabase, type TestDatabase } from './support/database.js'
 
 const ROWS = 100_000

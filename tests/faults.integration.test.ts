@@ -5,10 +5,16 @@ import { once } from 'node:events'
 import { createServer, type Server } from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createContactStore } from '../lib/contact-store.js'
-import { openDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
-import { createIdentifyHandler } from '../lib/identify-handler.js'
+import {
+  connectCustomers,
+  findViolations,
+  groupCustomers,
+  readAllContacts,
+} from '../harness/invariants.js'
+import { openDatabase } from '../lib/db/open.js'
+import { createIdentifyHandler } from '../lib/identify/handler.js'
+import { createContactStore } from '../lib/identify/store.js'
+import { readEnv } from '../lib/platform/env.js'
 import {
   openTestDatabase,
   SERVER_DRIVERS,
@@ -16,12 +22,6 @@ import {
   waitForAdvisoryWaiter,
 } from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
-import {
-  connectCustomers,
-  findViolations,
-  groupCustomers,
-  readAllContacts,
-} from './support/invariants.js'
 
 const post = (body: unknown) =>
   new Request('http://store.test/identify', {

@@ -6,16 +6,16 @@
 // answers with its identifiers, and the table always holds exactly the customers they connect.
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import type { Identifiers } from '../lib/contact.js'
-import { parseIdentifyRequest } from '../lib/request.js'
-import { openTestDatabase, type TestDatabase } from './support/database.js'
-import { createTestClient } from './support/http.js'
 import {
   connectCustomers,
   findViolations,
   groupCustomers,
   readAllContacts,
-} from './support/invariants.js'
+} from '../harness/invariants.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import { parseIdentifyRequest } from '../lib/identify/request.js'
+import { openTestDatabase, type TestDatabase } from './support/database.js'
+import { createTestClient } from './support/http.js'
 
 const RUNS = 10_000
 

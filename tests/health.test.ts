@@ -1,9 +1,9 @@
 // GET /api/health reports whether the database answers, and nothing about where it is.
 import { expect, test } from 'vitest'
-import { createApp } from '../lib/app.js'
-import { openDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
-import { createHealthHandler } from '../lib/health.js'
+import { openDatabase } from '../lib/db/open.js'
+import { createHealthHandler } from '../lib/health/handler.js'
+import { createApp } from '../lib/http/app.js'
+import { readEnv } from '../lib/platform/env.js'
 import { openTestDatabase } from './support/database.js'
 import { captureLogs } from './support/http.js'
 

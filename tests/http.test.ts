@@ -1,7 +1,7 @@
 // Reading a JSON request body (lib/http.ts): what is read, and what is refused before or while
 // reading. Pure: Web Requests, no server and no database.
 import { describe, expect, test } from 'vitest'
-import { readJsonBody } from '../lib/http.js'
+import { readJsonBody } from '../lib/http/response.js'
 
 const LIMIT = 16 * 1024
 const JSON_TYPE = { 'content-type': 'application/json' }

@@ -1,7 +1,13 @@
 // The shared integration suite: the same HTTP scenarios against a real PostgreSQL through every
 // driver the service supports (node-postgres, Neon's HTTP driver via a local proxy, PGlite).
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import type { Identifiers } from '../lib/contact.js'
+import {
+  connectCustomers,
+  findViolations,
+  groupCustomers,
+  readAllContacts,
+} from '../harness/invariants.js'
+import type { Identifiers } from '../lib/core/contact.js'
 import {
   ALL_DRIVERS,
   openTestDatabase,
@@ -9,12 +15,6 @@ import {
   type TestDatabase,
 } from './support/database.js'
 import { createTestClient } from './support/http.js'
-import {
-  connectCustomers,
-  findViolations,
-  groupCustomers,
-  readAllContacts,
-} from './support/invariants.js'
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
   let database: TestDatabase

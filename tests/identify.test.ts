@@ -2,14 +2,14 @@
 // PostgreSQL (node-postgres): each fault is produced for real, not simulated.
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createContactStore } from '../lib/contact-store.js'
-import { openDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
-import type { RetryPolicy } from '../lib/identify.js'
-import { createIdentifyHandler } from '../lib/identify-handler.js'
+import { findViolations, readAllContacts } from '../harness/invariants.js'
+import { openDatabase } from '../lib/db/open.js'
+import { createIdentifyHandler } from '../lib/identify/handler.js'
+import type { RetryPolicy } from '../lib/identify/shell.js'
+import { createContactStore } from '../lib/identify/store.js'
+import { readEnv } from '../lib/platform/env.js'
 import { openTestDatabase, type TestDatabase, waitForAdvisoryWaiter } from './support/database.js'
 import { captureLogs, createTestClient } from './support/http.js'
-import { findViolations, readAllContacts } from './support/invariants.js'
 
 const OPEN = { kind: 'open' } as const
 const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 10_000 }

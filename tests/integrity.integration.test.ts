@@ -3,15 +3,15 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { createContactStore } from '../lib/contact-store.js'
-import { checkIntegrity, repairIntegrity } from '../lib/integrity.js'
+import { findViolations, readAllContacts } from '../harness/invariants.js'
+import { createContactStore } from '../lib/identify/store.js'
+import { checkIntegrity, repairIntegrity } from '../lib/integrity/check.js'
 import {
   ALL_DRIVERS,
   createServerDatabase,
   openTestDatabase,
   type TestDatabase,
 } from './support/database.js'
-import { findViolations, readAllContacts } from './support/invariants.js'
 
 // Rows 1-3: a chain (3 -> 2 -> 1). Rows 4-5: a customer sharing email 'shared@x.io' with row 7 of
 // the customer 6-7, which is newer. Row 9 links to row 8, which was deleted. Row 11 is a

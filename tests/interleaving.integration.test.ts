@@ -5,17 +5,17 @@
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import type { Identifiers } from '../lib/contact.js'
-import { createContactStore } from '../lib/contact-store.js'
-import type { Database } from '../lib/db.js'
-import { identifyContact } from '../lib/identify.js'
+import { findViolations, groupCustomers, readAllContacts } from '../harness/invariants.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import type { Database } from '../lib/db/open.js'
+import { identifyContact } from '../lib/identify/shell.js'
+import { createContactStore } from '../lib/identify/store.js'
 import {
   openTestDatabase,
   SERVER_DRIVERS,
   type TestDatabase,
   waitForAdvisoryWaiter,
 } from './support/database.js'
-import { findViolations, groupCustomers, readAllContacts } from './support/invariants.js'
 
 const GATE = 424242
 

@@ -2,8 +2,8 @@
 // every request seen. Pure: the Contact table is an array, only as a harness for the core.
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import type { ContactRow, Identifiers, IdentifyResponse } from '../lib/contact.js'
-import { hasWrites, planLinks, toIdentifyResponse } from '../lib/linking.js'
+import type { ContactRow, Identifiers, IdentifyResponse } from '../lib/core/contact.js'
+import { hasWrites, planLinks, toIdentifyResponse } from '../lib/core/linking.js'
 import { at, makeContact } from './support/fixtures.js'
 import {
   applyPlan,

@@ -1,13 +1,13 @@
 // The linking rules of lib/linking.ts, one table per rule. Pure: no database.
 import { describe, expect, test } from 'vitest'
-import type { ContactRow, Identifiers } from '../lib/contact.js'
+import type { ContactRow, Identifiers } from '../lib/core/contact.js'
 import {
   findLeaders,
   hasWrites,
   planLinks,
   toClusterVersion,
   toIdentifyResponse,
-} from '../lib/linking.js'
+} from '../lib/core/linking.js'
 import { at, makeContact } from './support/fixtures.js'
 
 const NOW = at(1_000)

@@ -2,8 +2,8 @@
 // stdout and stderr are captured, contains none of the emails or phone numbers it handled.
 import pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { type ServiceProcess, startServiceProcess } from '../harness/service-process.js'
 import { createServerDatabase } from './support/database.js'
-import { type ServiceProcess, startServiceProcess } from './support/service-process.js'
 
 let database: { url: string; drop: () => Promise<void> }
 let service: ServiceProcess

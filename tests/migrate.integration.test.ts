@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { openDatabase } from '../lib/db.js'
-import { readEnv } from '../lib/env.js'
+import { openDatabase } from '../lib/db/open.js'
+import { readEnv } from '../lib/platform/env.js'
 import { createServerDatabase, SERVER_DRIVERS } from './support/database.js'
 
 // The committed migrations, each of which must be recorded exactly once.

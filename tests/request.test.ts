@@ -1,6 +1,6 @@
 // Validation and normalisation of the identify body (lib/request.ts). Pure: no database.
 import { describe, expect, test } from 'vitest'
-import { parseIdentifyRequest } from '../lib/request.js'
+import { parseIdentifyRequest } from '../lib/identify/request.js'
 
 describe('accepted bodies are normalised once', () => {
   test.each<[string, unknown, { email: string | null; phoneNumber: string | null }]>([

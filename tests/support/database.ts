@@ -5,10 +5,10 @@ import type { Duplex } from 'node:stream'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { inject } from 'vitest'
-import { type Database, openDatabase } from '../../lib/db.js'
-import type { Driver } from '../../lib/env.js'
-import { readEnv } from '../../lib/env.js'
-import { startNeonHttpProxy } from './neon-http-proxy.js'
+import { startNeonHttpProxy } from '../../harness/neon-http-proxy.js'
+import { type Database, openDatabase } from '../../lib/db/open.js'
+import type { Driver } from '../../lib/platform/env.js'
+import { readEnv } from '../../lib/platform/env.js'
 
 /** Every driver the service supports; the shared suites run once per driver. */
 export const ALL_DRIVERS: Driver[] = ['node-postgres', 'neon-http', 'pglite']

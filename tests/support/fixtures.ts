@@ -1,5 +1,5 @@
 // Deterministic builders for rows and times: fixed ids and dates, no randomness.
-import type { ContactRow } from '../../lib/contact.js'
+import type { ContactRow } from '../../lib/core/contact.js'
 
 /** The instant `minutes` after a fixed epoch (2024-04-01T00:00Z), so ages read as small numbers. */
 export const at = (minutes: number) => new Date(Date.UTC(2024, 3, 1) + minutes * 60_000)

@@ -2,9 +2,9 @@
 // template database from the committed migrations; each suite clones it (tests/support/database.ts).
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
-import { openDatabase } from '../../lib/db.js'
-import { readEnv } from '../../lib/env.js'
-import { startEmbeddedPostgres } from './embedded-postgres.js'
+import { startEmbeddedPostgres } from '../../harness/embedded-postgres.js'
+import { openDatabase } from '../../lib/db/open.js'
+import { readEnv } from '../../lib/platform/env.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {

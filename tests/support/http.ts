@@ -1,10 +1,11 @@
 // Drives the service the way a storefront does: Web Requests into the same app `npm start` serves.
-import { createApp } from '../../lib/app.js'
-import { createContactStore } from '../../lib/contact-store.js'
-import type { Database } from '../../lib/db.js'
-import { createHealthHandler } from '../../lib/health.js'
-import { createIdentifyHandler, type IdentifyDeps } from '../../lib/identify-handler.js'
-import type { LogFields, Logger } from '../../lib/log.js'
+
+import type { Database } from '../../lib/db/open.js'
+import { createHealthHandler } from '../../lib/health/handler.js'
+import { createApp } from '../../lib/http/app.js'
+import { createIdentifyHandler, type IdentifyDeps } from '../../lib/identify/handler.js'
+import { createContactStore } from '../../lib/identify/store.js'
+import type { LogFields, Logger } from '../../lib/platform/log.js'
 
 /** A logger that keeps every line, for tests to inspect. */
 export function captureLogs(): Logger & { lines: LogFields[] } {

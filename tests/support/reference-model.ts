@@ -1,7 +1,7 @@
 // The reference model the property tests hold the linking core to: union-find over every
 // identifier seen, plus a Contact table simulated as an array, only as a harness for the core.
-import type { ContactRow, Identifiers, IdentifyResponse } from '../../lib/contact.js'
-import type { LinkPlan } from '../../lib/linking.js'
+import type { ContactRow, Identifiers, IdentifyResponse } from '../../lib/core/contact.js'
+import type { LinkPlan } from '../../lib/core/linking.js'
 
 /** Oldest first: `createdAt`, then `id`; written here, not imported, so the model stays independent. */
 export const byAge = (a: ContactRow, b: ContactRow) =>

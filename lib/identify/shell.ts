@@ -3,9 +3,9 @@
  * decision atomically, and retries when another request changed the cluster first (README,
  * Decisions: "Concurrency protocol"). lib/identify-handler.ts puts it behind HTTP.
  */
-import type { ContactRow, Identifiers, IdentifyResponse } from './contact.js'
-import { classifyDatabaseError } from './db-errors.js'
-import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from './linking.js'
+import type { ContactRow, Identifiers, IdentifyResponse } from '../core/contact.js'
+import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../core/linking.js'
+import { classifyDatabaseError } from '../db/errors.js'
 
 /** The database operations the shell needs; lib/contact-store.ts implements them in SQL. */
 export type ContactStore = {

@@ -1,8 +1,8 @@
 // The synthetic store: customers whose size (rows) follows a long tail, laid out deterministically
 // from a seed so the workload knows every identifier that exists without asking the database.
 import type pg from 'pg'
-import type { Identifiers } from '../lib/contact.js'
-import { seededRandom } from '../tests/support/random.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import { seededRandom } from './random.js'
 
 /** How customers are laid out: customer `c` owns rows `firstIds[c] .. firstIds[c] + sizes[c] - 1`. */
 export type Layout = {

@@ -1,7 +1,7 @@
 // Checks the whole Contact table against the linking invariants, and against the customers a
 // union-find over every request sent says there should be.
-import type { Identifiers } from '../../lib/contact.js'
-import type { TestDatabase } from './database.js'
+import type { Identifiers } from '../lib/core/contact.js'
+import type { TestDatabase } from '../tests/support/database.js'
 
 /** A Contact row as read back for inspection. */
 export type StoredContact = {

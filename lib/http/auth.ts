@@ -3,7 +3,7 @@
  * keys are configured and the deployment is not production (README, "Security").
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { ApiError } from './http.js'
+import type { ApiError } from './response.js'
 
 /** How identify is guarded in this process. */
 export type AuthMode =

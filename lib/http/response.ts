@@ -1,5 +1,5 @@
 /** The one error shape every endpoint answers with, and the JSON body reading they share. */
-import type { RequestIssue } from './request.js'
+import type { RequestIssue } from '../identify/request.js'
 
 /** An error answer: its status, a stable machine-readable code and a sentence for people. */
 export type ApiError = {

@@ -3,11 +3,11 @@
  * protocol needs (README, Decisions: "Concurrency protocol").
  */
 import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
-import type { Identifiers } from './contact.js'
-import { type BatchStatement, type Database, type Db, runInOrder } from './db.js'
-import type { ContactStore } from './identify.js'
-import type { LinkPlan } from './linking.js'
-import { contact } from './schema.js'
+import type { Identifiers } from '../core/contact.js'
+import type { LinkPlan } from '../core/linking.js'
+import { type BatchStatement, type Database, type Db, runInOrder } from '../db/open.js'
+import { contact } from '../db/schema.js'
+import type { ContactStore } from './shell.js'
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
 // null compares unknown, so one statement serves email-only, phone-only and both.

@@ -1,4 +1,4 @@
-import { toErrorResponse } from './http.js'
+import { toErrorResponse } from './response.js'
 
 /** The handlers the local server routes to; on Vercel, each is its own function under `api/`. */
 export type Routes = {

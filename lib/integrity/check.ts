@@ -4,8 +4,8 @@
  * Reports name rows and customers by id only: never an email or a phone number.
  */
 import { type SQL, sql } from 'drizzle-orm'
-import type { Database } from './db.js'
-import { type ContactStore, type IdentifyOutcome, identifyContact } from './identify.js'
+import type { Database } from '../db/open.js'
+import { type ContactStore, type IdentifyOutcome, identifyContact } from '../identify/shell.js'
 
 /** The kinds of damage the checker finds. */
 export type ViolationKind =

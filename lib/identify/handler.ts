@@ -3,23 +3,24 @@
  * shell (lib/identify.ts) and maps every outcome to an answer, in one place. Each request is logged
  * as one line, without its identifiers.
  */
-import { type AuthMode, checkAuthorization } from './auth.js'
-import { classifyDatabaseError, describeError } from './db-errors.js'
+
+import { classifyDatabaseError, describeError } from '../db/errors.js'
+import { type AuthMode, checkAuthorization } from '../http/auth.js'
 import {
   type ApiError,
   readJsonBody,
   toErrorResponse,
   toJsonResponse,
   toMethodNotAllowed,
-} from './http.js'
+} from '../http/response.js'
+import { consoleLogger, type Logger } from '../platform/log.js'
+import { parseIdentifyRequest } from './request.js'
 import {
   type ContactStore,
   type IdentifyOptions,
   type IdentifyOutcome,
   identifyContact,
-} from './identify.js'
-import { consoleLogger, type Logger } from './log.js'
-import { parseIdentifyRequest } from './request.js'
+} from './shell.js'
 
 /** What the handler needs from the outside world; tests pass real databases and fixed clocks. */
 export type IdentifyDeps = IdentifyOptions & {

@@ -12,7 +12,7 @@ import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres'
 import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import pg from 'pg'
-import type { Driver, Env } from './env.js'
+import type { Driver, Env } from '../platform/env.js'
 
 /** A Drizzle handle, whichever driver is behind it. */
 export type Db = PgDatabase<PgQueryResultHKT>
@@ -40,7 +40,7 @@ export type Database = {
 }
 
 // Where the committed migrations live, wherever the process was started.
-const MIGRATIONS_FOLDER = fileURLToPath(new URL('../drizzle', import.meta.url))
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
 // Connecting is bounded so a database that is down is reported quickly rather than hanging.
 const CONNECT_TIMEOUT_MS = 5_000

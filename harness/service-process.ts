@@ -14,7 +14,7 @@ export type ServiceProcess = {
   stop: () => Promise<void>
 }
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
+const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** Starts `scripts/serve.ts` with `env` on a free port and waits until its health check passes. */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {

@@ -1,7 +1,7 @@
-import { type Database, pingDatabase } from './db.js'
-import { describeError } from './db-errors.js'
-import { toErrorResponse, toJsonResponse, toMethodNotAllowed } from './http.js'
-import { consoleLogger, type Logger } from './log.js'
+import { describeError } from '../db/errors.js'
+import { type Database, pingDatabase } from '../db/open.js'
+import { toErrorResponse, toJsonResponse, toMethodNotAllowed } from '../http/response.js'
+import { consoleLogger, type Logger } from '../platform/log.js'
 
 /**
  * Returns the `GET /api/health` handler: 200 when the database answers, 503 when it does not.
