@@ -1,7 +1,7 @@
 // Merge cost against customer size: pairs of customers of exactly k rows each, merged one at a
 // time through the service; the fitted slope says how the cost grows with k.
 import { loadCustomers, toEmail, toLayout, toPhoneNumber } from '../harness/dataset.js'
-import { withClient } from './postgres.js'
+import { withClient } from '../harness/fresh-database.js'
 import type { Service } from './service.js'
 import { fitLine, round, summarizeLatencies } from './stats.js'
 

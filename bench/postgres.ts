@@ -1,10 +1,7 @@
 // The bench's PostgreSQL: an embedded server it starts itself (as the tests do), or the server
 // BENCH_DATABASE_URL names. Every scale gets a fresh database on it, migrated from drizzle/.
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { startEmbeddedPostgres } from '../harness/embedded-postgres.js'
-import { openDatabase } from '../lib/db/open.js'
-import { readEnv } from '../lib/platform/env.js'
+import { createFreshDatabase, withClient } from '../harness/fresh-database.js'
 
 /** A running server: a maintenance URL, the settings it runs with, and how to stop it. */
 export type BenchServer = {
@@ -38,29 +35,12 @@ export async function startServer(externalUrl: string | undefined): Promise<Benc
   return { adminUrl: server.url, isEmbedded: true, settings: EMBEDDED_SETTINGS, stop: server.stop }
 }
 
-/** Runs `work` with a client on `url`, closing it afterwards. */
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>) {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
-
 /** Creates an empty database with the committed migrations applied; returns its URL and a drop. */
 export async function createBenchDatabase(server: BenchServer, label: string) {
-  const name = `identity_bench_${label}_${randomBytes(4).toString('hex')}`
-  await withClient(server.adminUrl, (client) => client.query(`create database ${name}`))
-  const url = new URL(server.adminUrl)
-  url.pathname = `/${name}`
-  const database = await openDatabase(
-    readEnv({ DATABASE_URL: url.toString(), DATABASE_DRIVER: 'node-postgres' }),
-  )
-  await database.migrate()
-  await database.close()
-  const hasStatements = await withClient(url.toString(), async (client) => {
+  const { url, drop } = await createFreshDatabase(server.adminUrl, {
+    prefix: `identity_bench_${label}`,
+  })
+  const hasStatements = await withClient(url, async (client) => {
     try {
       await client.query('create extension if not exists pg_stat_statements')
       await client.query('select pg_stat_statements_reset()')
@@ -70,12 +50,9 @@ export async function createBenchDatabase(server: BenchServer, label: string) {
     }
   })
   return {
-    url: url.toString(),
+    url,
     /** Whether pg_stat_statements is available to count statements per request. */
     hasStatements,
-    drop: () =>
-      withClient(server.adminUrl, (client) =>
-        client.query(`drop database if exists ${name} with (force)`),
-      ),
+    drop,
   }
 }

@@ -4,7 +4,8 @@
 // of slices, so the two paths can alternate and share whatever the machine's speed does meanwhile.
 import autocannon from 'autocannon'
 import type pg from 'pg'
-import { type Database, openDatabase } from '../lib/db/open.js'
+import type { Database } from '../lib/db/database.js'
+import { openDatabase } from '../lib/db/open.js'
 import type { ContactStore } from '../lib/identify/shell.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'

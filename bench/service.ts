@@ -24,7 +24,7 @@ export type Service = {
   stop: () => Promise<void>
 }
 
-/** The fields of lib/identify.ts's log line the bench reads. */
+/** The fields of lib/identify/handler.ts's log line the bench reads. */
 export type IdentifyLogLine = { status: number; outcome: string; attempts: number }
 
 /** Options of one service process. */

@@ -9,7 +9,7 @@ import type { Identifiers } from '../lib/core/contact.js'
 export const REQUEST_KINDS = ['returning', 'new', 'new-info', 'merge', 'mix'] as const
 export type RequestKind = (typeof REQUEST_KINDS)[number]
 
-/** The outcome (lib/identify.ts) each single kind must produce; anything else is reported. */
+/** The outcome (lib/identify/shell.ts) each single kind must produce; anything else is reported. */
 export const EXPECTED_OUTCOME: Record<Exclude<RequestKind, 'mix'>, string> = {
   returning: 'unchanged',
   new: 'created',

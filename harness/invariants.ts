@@ -1,7 +1,7 @@
 // Checks the whole Contact table against the linking invariants, and against the customers a
 // union-find over every request sent says there should be.
 import type { Identifiers } from '../lib/core/contact.js'
-import type { TestDatabase } from '../tests/support/database.js'
+import { createUnionFind } from './union-find.js'
 
 /** A Contact row as read back for inspection. */
 export type StoredContact = {
@@ -15,8 +15,11 @@ export type StoredContact = {
   deletedAt: Date | null
 }
 
+/** Anything that runs SQL text on the table and returns its rows (a test database, say). */
+export type RowReader = { query: <T>(text: string) => Promise<T[]> }
+
 /** Reads every row, by id. */
-export async function readAllContacts(database: TestDatabase): Promise<StoredContact[]> {
+export async function readAllContacts(database: RowReader): Promise<StoredContact[]> {
   const rows = await database.query<StoredContact>(
     `select "id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt", "deletedAt" from "Contact" order by "id"`,
   )
@@ -64,22 +67,13 @@ export function findViolations(rows: StoredContact[]): string[] {
 
 /** Groups the identifiers of all `requests` into connected components (union-find). */
 export function connectCustomers(requests: Identifiers[]): string[][] {
-  const parent = new Map<string, string>()
-  const find = (key: string): string => {
-    let root = key
-    while (parent.get(root) !== root) root = parent.get(root) ?? root
-    parent.set(key, root)
-    return root
-  }
-  for (const { email, phoneNumber } of requests) {
-    const keys = [email && `email:${email}`, phoneNumber && `phone:${phoneNumber}`].filter(
-      (key): key is string => Boolean(key),
-    )
-    for (const key of keys) if (!parent.has(key)) parent.set(key, key)
-    const [first, second] = keys
-    if (first !== undefined && second !== undefined) parent.set(find(second), find(first))
-  }
-  return toSortedGroups([...parent.keys()].map((key) => [find(key), key]))
+  const customers = createUnionFind()
+  for (const request of requests) customers.add(request)
+  return toSortedGroups(
+    customers
+      .components()
+      .flatMap((keys, index) => keys.map((key): [string, string] => [String(index), key])),
+  )
 }
 
 /** Groups the identifiers of the table's live rows by customer, in the same form. */

@@ -37,7 +37,7 @@ const env: NodeJS.ProcessEnv = {
   VERCEL_INSTALL_COMPLETED: '1',
 }
 // The build migrates DATABASE_URL, as on Vercel, where a missing one fails the deployment (in
-// vercel.json's buildCommand, and lib/env.ts under VERCEL=1, which `vercel build` also sets).
+// vercel.json's buildCommand, and lib/platform/env.ts under VERCEL=1, which `vercel build` also sets).
 if (!env.DATABASE_URL?.trim()) {
   console.error('DATABASE_URL is not set: the build migrates it, as on Vercel')
   process.exit(1)

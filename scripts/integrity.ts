@@ -5,12 +5,8 @@
 
 import { openDatabase } from '../lib/db/open.js'
 import { createContactStore } from '../lib/identify/store.js'
-import {
-  checkIntegrity,
-  type IntegrityReport,
-  isRepairable,
-  repairIntegrity,
-} from '../lib/integrity/check.js'
+import { checkIntegrity, type IntegrityReport, isRepairable } from '../lib/integrity/check.js'
+import { repairIntegrity } from '../lib/integrity/repair.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 const shouldRepair = process.argv.includes('--repair')

@@ -1,12 +1,8 @@
 // `npm start`: serves the same handlers as the Vercel functions, on PORT (default 4000).
 import { readFile } from 'node:fs/promises'
 import { serve } from '@hono/node-server'
+import { composeFromEnv } from '../lib/compose.js'
 import { openDatabase } from '../lib/db/open.js'
-import { createHealthHandler } from '../lib/health/handler.js'
-import { createApp } from '../lib/http/app.js'
-import { toAuthMode } from '../lib/http/auth.js'
-import { createIdentifyHandler } from '../lib/identify/handler.js'
-import { createContactStore } from '../lib/identify/store.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 loadDotEnv()
@@ -15,12 +11,8 @@ const database = await openDatabase(env)
 // The embedded database is the developer's own: bring it up to date without being asked.
 if (database.driver === 'pglite') await database.migrate()
 
-const app = createApp({
-  identify: createIdentifyHandler({
-    store: createContactStore(database),
-    auth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
-  }),
-  health: createHealthHandler({ database: async () => database }),
+const { app } = composeFromEnv(env, {
+  database: async () => database,
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
 })
 

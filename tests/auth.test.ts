@@ -1,4 +1,4 @@
-// Who may call identify (lib/auth.ts): keys when configured, open outside production otherwise,
+// Who may call identify (lib/http/auth.ts): keys when configured, open outside production otherwise,
 // and refused in production without keys. Handler checks run against a real database.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { checkAuthorization, toAuthMode } from '../lib/http/auth.js'

@@ -1,4 +1,4 @@
-// How database failures are classified for retries and HTTP statuses (lib/db-errors.ts), on the
+// How database failures are classified for retries and HTTP statuses (lib/db/errors.ts), on the
 // shapes the drivers really produce: Drizzle's wrapper with the driver's error as its cause.
 import { DrizzleQueryError } from 'drizzle-orm'
 import { describe, expect, test } from 'vitest'

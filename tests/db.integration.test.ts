@@ -1,4 +1,4 @@
-// Database.runBatch (lib/db.ts) is all or nothing on every driver, whether a statement fails at
+// Database.runBatch (lib/db/*.ts) is all or nothing on every driver, whether a statement fails at
 // the server or is refused by the driver before it is sent.
 import { sql } from 'drizzle-orm'
 import type pg from 'pg'

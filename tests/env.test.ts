@@ -1,7 +1,8 @@
 // The environment is checked once, with one error naming every bad variable; the driver follows
-// from it (lib/env.ts, lib/db.ts). Pure: nothing is opened.
+// from it (lib/platform/env.ts, lib/db/open.ts). Pure: nothing is opened.
 import { expect, test } from 'vitest'
-import { chooseDriver, toDirectUrl } from '../lib/db/open.js'
+import { toDirectUrl } from '../lib/db/migrate.js'
+import { chooseDriver } from '../lib/db/open.js'
 import { readEnv } from '../lib/platform/env.js'
 
 test.each([

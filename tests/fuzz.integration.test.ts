@@ -179,10 +179,10 @@ test(`${RUNS} hostile requests: no 5xx, rejections change nothing, acceptances f
         const { emails, phoneNumbers } = (
           response.body as { contact: { emails: string[]; phoneNumbers: string[] } }
         ).contact
-        if (parsed.request.email !== null) expect(emails).toContain(parsed.request.email)
-        if (parsed.request.phoneNumber !== null)
-          expect(phoneNumbers).toContain(parsed.request.phoneNumber)
-        accepted.push(parsed.request)
+        if (parsed.identifiers.email !== null) expect(emails).toContain(parsed.identifiers.email)
+        if (parsed.identifiers.phoneNumber !== null)
+          expect(phoneNumbers).toContain(parsed.identifiers.phoneNumber)
+        accepted.push(parsed.identifiers)
         return
       }
       // The overview page.

@@ -1,7 +1,7 @@
-// Reading a JSON request body (lib/http.ts): what is read, and what is refused before or while
+// Reading a JSON request body (lib/http/body.ts): what is read, and what is refused before or while
 // reading. Pure: Web Requests, no server and no database.
 import { describe, expect, test } from 'vitest'
-import { readJsonBody } from '../lib/http/response.js'
+import { readJsonBody } from '../lib/http/body.js'
 
 const LIMIT = 16 * 1024
 const JSON_TYPE = { 'content-type': 'application/json' }

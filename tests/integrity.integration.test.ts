@@ -1,11 +1,12 @@
-// The integrity checker and its repair (lib/integrity.ts) on a table seeded with the damage older
+// The integrity checker and its repair (lib/integrity/) on a table seeded with the damage older
 // services leave, on every driver; and the operator's command, end to end.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { findViolations, readAllContacts } from '../harness/invariants.js'
 import { createContactStore } from '../lib/identify/store.js'
-import { checkIntegrity, repairIntegrity } from '../lib/integrity/check.js'
+import { checkIntegrity } from '../lib/integrity/check.js'
+import { repairIntegrity } from '../lib/integrity/repair.js'
 import {
   ALL_DRIVERS,
   createServerDatabase,

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { findViolations, groupCustomers, readAllContacts } from '../harness/invariants.js'
 import type { Identifiers } from '../lib/core/contact.js'
-import type { Database } from '../lib/db/open.js'
+import type { Database } from '../lib/db/database.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
 import {

@@ -1,19 +1,18 @@
-// Invariants of the linking core (lib/linking.ts) held against a reference model: union-find over
+// Invariants of the linking core (lib/core/linking.ts) held against a reference model: union-find over
 // every request seen. Pure: the Contact table is an array, only as a harness for the core.
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { createUnionFind, toKeys } from '../harness/union-find.js'
 import type { ContactRow, Identifiers, IdentifyResponse } from '../lib/core/contact.js'
 import { hasWrites, planLinks, toIdentifyResponse } from '../lib/core/linking.js'
 import { at, makeContact } from './support/fixtures.js'
 import {
   applyPlan,
   byAge,
-  createUnionFind,
   describeCustomer,
   groupCustomers,
   readCluster,
   toCustomerKeys,
-  toKeys,
 } from './support/reference-model.js'
 
 // A small pool, so that requests collide often: links and merges are the common case.

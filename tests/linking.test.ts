@@ -1,4 +1,4 @@
-// The linking rules of lib/linking.ts, one table per rule. Pure: no database.
+// The linking rules of lib/core/linking.ts, one table per rule. Pure: no database.
 import { describe, expect, test } from 'vitest'
 import type { ContactRow, Identifiers } from '../lib/core/contact.js'
 import {

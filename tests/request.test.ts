@@ -1,4 +1,4 @@
-// Validation and normalisation of the identify body (lib/request.ts). Pure: no database.
+// Validation and normalisation of the identify body (lib/identify/request.ts). Pure: no database.
 import { describe, expect, test } from 'vitest'
 import { parseIdentifyRequest } from '../lib/identify/request.js'
 
@@ -32,7 +32,7 @@ describe('accepted bodies are normalised once', () => {
     ],
     ['zero as a phone number', { phoneNumber: 0 }, { email: null, phoneNumber: '0' }],
   ])('%s', (_, body, expected) => {
-    expect(parseIdentifyRequest(body)).toEqual({ ok: true, request: expected })
+    expect(parseIdentifyRequest(body)).toEqual({ ok: true, identifiers: expected })
   })
 })
 

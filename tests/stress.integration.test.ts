@@ -1,7 +1,7 @@
 // A smaller `npm run stress`: the service as its own process, loaded over HTTP through both
 // server-backed drivers, then the table proven against every request sent.
 import { expect, inject, test } from 'vitest'
-import { runStress } from '../scripts/stress.js'
+import { runStress } from '../harness/stress.js'
 import { SERVER_DRIVERS } from './support/database.js'
 
 test.each(SERVER_DRIVERS)(

@@ -1,5 +1,8 @@
+/** The roles a row plays in its customer: the oldest row is `primary`, every other `secondary`. */
+export const LINK_PRECEDENCES = ['primary', 'secondary'] as const
+
 /** The role a row plays in its customer. */
-export type LinkPrecedence = 'primary' | 'secondary'
+export type LinkPrecedence = (typeof LINK_PRECEDENCES)[number]
 
 /** A live `Contact` row as the linking core sees it: identifiers, link and age. */
 export type ContactRow = {

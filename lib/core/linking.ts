@@ -3,7 +3,7 @@
  * I/O, no clock, no randomness; the caller supplies the rows, the request and the current time.
  *
  * 1. A cluster is every live row sharing the request's email or phone number, plus every row of
- *    those rows' customers (the shell reads it; see lib/contact-store.ts).
+ *    those rows' customers (the shell reads it; see lib/identify/store.ts).
  * 2. An empty cluster means a new customer: insert a primary row with the request's identifiers.
  * 3. Each linked component of the cluster (rows joined by `linkedId`) has one leader: its root, the
  *    row with no live parent in the cluster, or, for a cycle left by older services, its oldest
@@ -53,7 +53,7 @@ function compareRowAge(a: ContactRow, b: ContactRow): number {
 
 /**
  * Returns the text the database compares, under lock, against the cluster it is about to rewrite:
- * every row's `id:linkedId`, ordered by id. Mirrored in SQL by `selectClusterVersion` in lib/contact-store.ts.
+ * every row's `id:linkedId`, ordered by id. Mirrored in SQL by `clusterVersionQuery` in lib/identify/store.ts.
  */
 export function toClusterVersion(rows: readonly ContactRow[]): string {
   return [...rows]

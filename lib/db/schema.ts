@@ -9,9 +9,10 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core'
+import { LINK_PRECEDENCES } from '../core/contact.js'
 
-/** The two roles a row plays in its customer: the oldest row is `primary`, every other `secondary`. */
-export const linkPrecedence = pgEnum('LinkPrecedence', ['primary', 'secondary'])
+/** The `LinkPrecedence` enum type: a row's role in its customer. */
+export const linkPrecedence = pgEnum('LinkPrecedence', LINK_PRECEDENCES)
 
 // Millisecond precision, so a timestamp survives the round trip through a JS Date unchanged and
 // the linking core orders rows exactly as the database does.

@@ -1,22 +1,22 @@
-import { toErrorResponse } from './response.js'
+/** The local server's router: every route of ./routes.ts, plus the overview page at `/`. */
+import { toErrorResponse } from './answer.js'
+import type { Handler } from './endpoint.js'
+import { ROUTES, type RouteName } from './routes.js'
 
 /** The handlers the local server routes to; on Vercel, each is its own function under `api/`. */
-export type Routes = {
-  identify: (request: Request) => Promise<Response>
-  health: (request: Request) => Promise<Response>
-  overviewHtml: string
-}
-
-// The paths `POST /identify` answers on: its own, the reference service's, and Vercel's.
-const IDENTIFY_PATHS = ['/identify', '/identity', '/api/identify']
+export type Routes = Record<RouteName, Handler> & { overviewHtml: string }
 
 /** Returns a `fetch` function that serves every route the deployed service serves. */
-export function createApp(routes: Routes): (request: Request) => Promise<Response> {
+export function createApp(routes: Routes): Handler {
+  const byPath = new Map<string, Handler>()
+  for (const route of ROUTES) {
+    for (const path of [route.path, ...route.aliases]) byPath.set(path, routes[route.name])
+  }
   return async (request) => {
     const { pathname } = new URL(request.url)
     const path = pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname
-    if (IDENTIFY_PATHS.includes(path)) return routes.identify(request)
-    if (path === '/api/health') return routes.health(request)
+    const handler = byPath.get(path)
+    if (handler !== undefined) return handler(request)
     if (path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
       return new Response(routes.overviewHtml, {
         headers: { 'content-type': 'text/html; charset=utf-8' },

@@ -3,7 +3,7 @@
  * keys are configured and the deployment is not production (README, "Security").
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { ApiError } from './response.js'
+import type { ApiError } from './answer.js'
 
 /** How identify is guarded in this process. */
 export type AuthMode =

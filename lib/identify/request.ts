@@ -1,4 +1,6 @@
 import * as v from 'valibot'
+import type { Identifiers } from '../core/contact.js'
+import type { FieldIssue } from '../http/answer.js'
 
 const EMAIL_MAX_LENGTH = 254
 const PHONE_NUMBER_MAX_LENGTH = 32
@@ -69,18 +71,13 @@ export const IdentifyRequestSchema = v.pipe(
   ),
 )
 
-/** A validated, normalised identify request: the linking core's `Identifiers`. */
-export type IdentifyRequest = v.InferOutput<typeof IdentifyRequestSchema>
-
-/** One problem with a request, named by the dotted path of its field ('' for the whole body). */
-export type RequestIssue = { path: string; message: string }
-
-/** Validates and normalises an identify body, returning the request or every problem found. */
+/** Validates and normalises an identify body, returning its identifiers or every problem found. */
 export function parseIdentifyRequest(
   body: unknown,
-): { ok: true; request: IdentifyRequest } | { ok: false; issues: RequestIssue[] } {
+): { ok: true; identifiers: Identifiers } | { ok: false; issues: FieldIssue[] } {
   const result = v.safeParse(IdentifyRequestSchema, body)
-  if (result.success) return { ok: true, request: result.output }
+  // The schema's output is checked against the core's `Identifiers` here: one shape, one name.
+  if (result.success) return { ok: true, identifiers: result.output }
   return {
     ok: false,
     issues: result.issues.map((issue) => ({

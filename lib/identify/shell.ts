@@ -7,7 +7,7 @@ import type { ContactRow, Identifiers, IdentifyResponse } from '../core/contact.
 import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../core/linking.js'
 import { classifyDatabaseError } from '../db/errors.js'
 
-/** The database operations the shell needs; lib/contact-store.ts implements them in SQL. */
+/** The database operations the shell needs; lib/identify/store.ts implements them in SQL. */
 export type ContactStore = {
   /** Returns the live rows of every customer the identifiers touch, in one statement. */
   readCluster(identifiers: Identifiers): Promise<ContactRow[]>

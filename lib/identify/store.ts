@@ -5,7 +5,13 @@
 import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import type { Identifiers } from '../core/contact.js'
 import type { LinkPlan } from '../core/linking.js'
-import { type BatchStatement, type Database, type Db, runInOrder } from '../db/open.js'
+import {
+  type BatchStatement,
+  type Database,
+  type Db,
+  runInOrder,
+  selectRows,
+} from '../db/database.js'
 import { contact } from '../db/schema.js'
 import type { ContactStore } from './shell.js'
 
@@ -16,6 +22,10 @@ type IdentifierParams = {
   phoneNumber: string | null | SQLWrapper
 }
 
+// The ids of every live row in the customers that the identifiers touch: the rows holding either
+// identifier, their ancestors up to the root, and every descendant of those, possibly repeated.
+// Chains and cycles left by older writers are followed to their end.
+//
 // Two things keep a read's cost independent of the table's size, because the planner estimates a
 // recursive CTE at ten times the rows of the step before, compounded, and sizes plans by that:
 // - Each recursive step probes an index once per row it reached, through a lateral subquery behind
@@ -25,7 +35,7 @@ type IdentifierParams = {
 //   and the final array drops repeats. A `union` builds a hash table sized by the estimate, up to
 //   work_mem: at a million rows, allocating it was most of a read's cost. `ancestors`, estimated
 //   small, keeps `union`, so `members` starts from each row once.
-function selectClusterIdsOf({ email, phoneNumber }: IdentifierParams): SQL {
+function clusterIdsQuery({ email, phoneNumber }: IdentifierParams): SQL {
   return sql`
     with recursive
       ancestors as (
@@ -50,26 +60,17 @@ function selectClusterIdsOf({ email, phoneNumber }: IdentifierParams): SQL {
     select "id" from members`
 }
 
-/**
- * Returns a subquery of the ids of every live row in the customers that `identifiers` touch:
- * the rows holding either identifier, their ancestors up to the root, and every descendant of
- * those, possibly repeated. Chains and cycles left by older writers are followed to their end.
- */
-export function selectClusterIds(identifiers: Identifiers): SQL {
-  return selectClusterIdsOf(identifiers)
-}
-
 // `= any(array(...))`, not `in (...)`, for the same reason: joined, the overestimated cluster was
 // merge-joined against the whole primary key (over 100 ms at a million rows). An array leaves one
 // plan: a primary-key probe per distinct cluster row.
-const isClusterMember = (params: IdentifierParams) =>
-  sql`${contact.id} = any(array(${selectClusterIdsOf(params)}))`
+const clusterMemberCondition = (params: IdentifierParams) =>
+  sql`${contact.id} = any(array(${clusterIdsQuery(params)}))`
 
-/** The SQL twin of `toClusterVersion` in lib/linking.ts: the same text for the same rows. */
-function selectClusterVersion(identifiers: Identifiers): SQL {
+/** The SQL twin of `toClusterVersion` in lib/core/linking.ts: the same text for the same rows. */
+function clusterVersionQuery(identifiers: Identifiers): SQL {
   return sql`
     select coalesce(string_agg("id" || ':' || coalesce("linkedId"::text, ''), ',' order by "id"), '')
-    from "Contact" where ${isClusterMember(identifiers)}`
+    from "Contact" where ${clusterMemberCondition(identifiers)}`
 }
 
 /** Returns the advisory-lock identifiers of a request; emails and phone numbers never collide. */
@@ -104,7 +105,7 @@ export function createContactStore(database: Database): ContactStore {
     ...store,
     whileLocked: (identifiers, leaderIds, work) =>
       runTransaction(async (tx) => {
-        await tx.execute(lockCluster(identifiers, leaderIds))
+        await tx.execute(clusterLocksQuery(identifiers, leaderIds))
         return work(createLockedStore(tx, identifiers, leaderIds))
       }),
   }
@@ -131,9 +132,10 @@ function createLockedStore(
       const missingKeys = toLockIdentifiers(writeIdentifiers).filter((key) => !heldKeys.has(key))
       const missingLeaders = plan.rootIds.filter((id) => !heldLeaders.has(id))
       if (missingKeys.length + missingLeaders.length > 0) {
-        const { rows } = (await tx.execute(
+        const rows = await selectRows<{ isTaken: boolean }>(
+          tx,
           sql`select contact_try_lock_cluster(${toArray(missingKeys, 'text')}, ${toArray(missingLeaders, 'integer')}) as "isTaken"`,
-        )) as unknown as { rows: { isTaken: boolean }[] }
+        )
         if (rows[0]?.isTaken !== true) throw new ClusterChangedError()
       }
       return toInsertedId(plan, await runInOrder(buildWrites(tx, plan, writeIdentifiers)))
@@ -165,7 +167,7 @@ function prepareReadCluster(db: Db) {
     })
     .from(contact)
     .where(
-      isClusterMember({
+      clusterMemberCondition({
         email: sql.placeholder('email'),
         phoneNumber: sql.placeholder('phoneNumber'),
       }),
@@ -181,16 +183,16 @@ function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
 }
 
 // Takes the advisory locks of a write: every identifier of the request and every leader.
-const lockCluster = (identifiers: Identifiers, leaderIds: readonly number[]) =>
+const clusterLocksQuery = (identifiers: Identifiers, leaderIds: readonly number[]) =>
   sql`select contact_lock_cluster(${toArray(toLockIdentifiers(identifiers), 'text')}, ${toArray(leaderIds, 'integer')})`
 
 function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchStatement[] {
   const statements: BatchStatement[] = [
     // Locks first, the check in the next statement: at READ COMMITTED a statement sees what was
     // committed before it started, so only a later statement sees what committed during the wait.
-    db.execute(lockCluster(identifiers, plan.rootIds)),
+    db.execute(clusterLocksQuery(identifiers, plan.rootIds)),
     db.execute(
-      sql`select contact_assert_cluster_version(${plan.version}, (${selectClusterVersion(identifiers)}))`,
+      sql`select contact_assert_cluster_version(${plan.version}, (${clusterVersionQuery(identifiers)}))`,
     ),
   ]
   if (plan.promotesPrimary && plan.primaryId !== null) {

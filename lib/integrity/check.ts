@@ -1,11 +1,10 @@
 /**
- * Checks the `Contact` table against the linking invariants and repairs what the service's own
- * rules can repair, through the service's own locked write path (README, "Integrity").
- * Reports name rows and customers by id only: never an email or a phone number.
+ * Checks the `Contact` table against the linking invariants (README, "Integrity"); ./repair.ts
+ * fixes what the service's own rules can. Reports name rows and customers by id only: never an
+ * email or a phone number.
  */
 import { type SQL, sql } from 'drizzle-orm'
-import type { Database } from '../db/open.js'
-import { type ContactStore, type IdentifyOutcome, identifyContact } from '../identify/shell.js'
+import { type Database, selectRows } from '../db/database.js'
 
 /** The kinds of damage the checker finds. */
 export type ViolationKind =
@@ -27,7 +26,7 @@ export type IntegrityReport = { liveRows: number; violations: Violation[] }
 // The service repairs these by re-identifying one identifier of the rows involved: rule 3 merges
 // customers sharing it, and rules 3 and 5 flatten chains and adopt orphans. The others need a
 // person: the service never re-elects a primary or invents an identifier.
-const REPAIRABLE = new Set<ViolationKind>([
+const REPAIRABLE: ReadonlySet<ViolationKind> = new Set<ViolationKind>([
   'links-to-missing-row',
   'links-to-deleted-row',
   'links-to-secondary',
@@ -67,20 +66,15 @@ const CHECKS: SQL[] = [
       from "Contact" where "deletedAt" is null and "email" is null and "phoneNumber" is null`,
 ]
 
-async function selectRows<T>(database: Database, query: SQL): Promise<T[]> {
-  const result = (await database.db.execute(query)) as unknown as { rows: T[] }
-  return result.rows
-}
-
 /** Checks every live row; a report with no violations means the table is consistent. */
 export async function checkIntegrity(database: Database): Promise<IntegrityReport> {
   const [count] = await selectRows<{ n: number | string }>(
-    database,
+    database.db,
     sql`select count(*) as n from "Contact" where "deletedAt" is null`,
   )
   const violations: Violation[] = []
   for (const check of CHECKS) {
-    for (const finding of await selectRows<Finding>(database, check)) {
+    for (const finding of await selectRows<Finding>(database.db, check)) {
       violations.push({
         kind: finding.kind,
         rowIds: finding.ids.split(',').map(Number),
@@ -91,54 +85,5 @@ export async function checkIntegrity(database: Database): Promise<IntegrityRepor
   return { liveRows: Number(count?.n ?? 0), violations }
 }
 
-/** What a repair did: the requests it replayed, by outcome, and what is left. */
-export type RepairReport = {
-  replayed: Partial<Record<IdentifyOutcome | 'failed', number>>
-  rowsChanged: number
-  remaining: IntegrityReport
-}
-
-/**
- * Repairs what the service's rules can: for each repairable violation, re-identifies one
- * identifier of its rows through `store`, exactly as a request would, until nothing repairable is
- * left or a round changes nothing.
- */
-export async function repairIntegrity(
-  database: Database,
-  store: ContactStore,
-  now: () => Date = () => new Date(),
-): Promise<RepairReport> {
-  const started = now()
-  const replayed: RepairReport['replayed'] = {}
-  let report = await checkIntegrity(database)
-  for (let round = 0; round < 10; round++) {
-    const ids = report.violations.filter((v) => REPAIRABLE.has(v.kind)).flatMap((v) => v.rowIds)
-    if (ids.length === 0) break
-    const rows = await selectRows<{ email: string | null; phoneNumber: string | null }>(
-      database,
-      sql`select "email", "phoneNumber" from "Contact" where "id" in ${ids}`,
-    )
-    const requests = new Map<string, { email: string | null; phoneNumber: string | null }>()
-    for (const { email, phoneNumber } of rows) {
-      // One identifier per request: enough to reach the row's whole cluster, never a new row.
-      if (email !== null) requests.set(`e:${email}`, { email, phoneNumber: null })
-      else if (phoneNumber !== null) requests.set(`p:${phoneNumber}`, { email: null, phoneNumber })
-    }
-    for (const request of requests.values()) {
-      const result = await identifyContact(store, request, { now })
-      const outcome = result.ok ? result.outcome : 'failed'
-      replayed[outcome] = (replayed[outcome] ?? 0) + 1
-    }
-    const before = report.violations.length
-    report = await checkIntegrity(database)
-    if (report.violations.length >= before) break
-  }
-  const [changed] = await selectRows<{ n: number | string }>(
-    database,
-    sql`select count(*) as n from "Contact" where "updatedAt" >= ${started}`,
-  )
-  return { replayed, rowsChanged: Number(changed?.n ?? 0), remaining: report }
-}
-
-/** Whether a violation is one `repairIntegrity` can fix. */
+/** Whether a violation is one `repairIntegrity` (./repair.ts) can fix. */
 export const isRepairable = (violation: Violation) => REPAIRABLE.has(violation.kind)

@@ -1,12 +1,13 @@
 // Real databases for tests: a fresh clone of the migrated template per suite, opened with any of
 // the service's drivers (Neon's HTTP driver through the local proxy in neon-http-proxy.ts).
-import { randomBytes } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { inject } from 'vitest'
+import { createFreshDatabase, type FreshDatabase } from '../../harness/fresh-database.js'
 import { startNeonHttpProxy } from '../../harness/neon-http-proxy.js'
-import { type Database, openDatabase } from '../../lib/db/open.js'
+import type { Database } from '../../lib/db/database.js'
+import { openDatabase } from '../../lib/db/open.js'
 import type { Driver } from '../../lib/platform/env.js'
 import { readEnv } from '../../lib/platform/env.js'
 
@@ -31,31 +32,12 @@ export type TestDatabase = Database & {
   dispose: () => Promise<void>
 }
 
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: inject('adminUrl') })
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
-
-/** Creates an empty, migrated database on the test server and returns its URL. */
-export async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `identity_test_${randomBytes(6).toString('hex')}`
-  await withAdmin(async (client) => {
-    await client.query(`create database ${name} template ${inject('templateDatabase')}`)
+/** Creates an empty, migrated database on the test server (a clone of the template). */
+export function createServerDatabase(): Promise<FreshDatabase> {
+  return createFreshDatabase(inject('adminUrl'), {
+    prefix: 'identity_test',
+    template: inject('templateDatabase'),
   })
-  const url = new URL(inject('adminUrl'))
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: () =>
-      withAdmin(async (client) => {
-        await client.query(`drop database if exists ${name} with (force)`)
-      }),
-  }
 }
 
 /** Opens a fresh, migrated database through `driver`, counting its round trips. */

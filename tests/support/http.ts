@@ -1,10 +1,7 @@
 // Drives the service the way a storefront does: Web Requests into the same app `npm start` serves.
-
-import type { Database } from '../../lib/db/open.js'
-import { createHealthHandler } from '../../lib/health/handler.js'
-import { createApp } from '../../lib/http/app.js'
-import { createIdentifyHandler, type IdentifyDeps } from '../../lib/identify/handler.js'
-import { createContactStore } from '../../lib/identify/store.js'
+import { composeService } from '../../lib/compose.js'
+import type { Database } from '../../lib/db/database.js'
+import type { IdentifyDeps } from '../../lib/identify/handler.js'
 import type { LogFields, Logger } from '../../lib/platform/log.js'
 
 /** A logger that keeps every line, for tests to inspect. */
@@ -19,14 +16,12 @@ export function createTestClient(
   deps: Partial<Omit<IdentifyDeps, 'store' | 'logger'>> = {},
 ) {
   const logger = captureLogs()
-  const app = createApp({
-    identify: createIdentifyHandler({
-      store: createContactStore(database),
-      auth: { kind: 'open' },
-      logger,
-      ...deps,
-    }),
-    health: createHealthHandler({ database: async () => database, logger }),
+  const { auth = { kind: 'open' }, ...identify } = deps
+  const { app } = composeService({
+    database: async () => database,
+    identifyAuth: auth,
+    logger,
+    identify,
     overviewHtml: '<h1>overview</h1>',
   })
   const send = async (init: RequestInit & { path?: string }) => {

@@ -1,5 +1,7 @@
 // The reference model the property tests hold the linking core to: union-find over every
 // identifier seen, plus a Contact table simulated as an array, only as a harness for the core.
+
+import { toKeys } from '../../harness/union-find.js'
 import type { ContactRow, Identifiers, IdentifyResponse } from '../../lib/core/contact.js'
 import type { LinkPlan } from '../../lib/core/linking.js'
 
@@ -7,51 +9,8 @@ import type { LinkPlan } from '../../lib/core/linking.js'
 export const byAge = (a: ContactRow, b: ContactRow) =>
   a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id
 
-/** The union-find keys of a request; emails and phone numbers never collide. */
-export function toKeys(identifiers: Identifiers): string[] {
-  const keys: string[] = []
-  if (identifiers.email !== null) keys.push(`email:${identifiers.email}`)
-  if (identifiers.phoneNumber !== null) keys.push(`phone:${identifiers.phoneNumber}`)
-  return keys
-}
-
-/** Union-find over identifier keys: every request seen joins its email and phone number. */
-export type UnionFind = {
-  has: (key: string) => boolean
-  add: (identifiers: Identifiers) => void
-  /** Every component as a sorted list of keys, the components sorted too. */
-  components: () => string[][]
-}
-
-/** Returns an empty union-find. */
-export function createUnionFind(): UnionFind {
-  const parent = new Map<string, string>()
-  const find = (key: string): string => {
-    const up = parent.get(key) ?? key
-    if (up === key) return key
-    const root = find(up)
-    parent.set(key, root)
-    return root
-  }
-  return {
-    has: (key) => parent.has(key),
-    add: (identifiers) => {
-      const keys = toKeys(identifiers)
-      for (const key of keys) if (!parent.has(key)) parent.set(key, key)
-      const [first, ...rest] = keys
-      for (const key of rest) if (first !== undefined) parent.set(find(key), find(first))
-    },
-    components: () => {
-      const groups = new Map<string, string[]>()
-      for (const key of parent.keys())
-        groups.set(find(key), [...(groups.get(find(key)) ?? []), key])
-      return [...groups.values()].map((keys) => keys.sort()).sort()
-    },
-  }
-}
-
 /**
- * Mirrors `selectClusterIds` (lib/contact-store.ts): the rows holding either identifier, their
+ * Mirrors `clusterIdsQuery` (lib/identify/store.ts): the rows holding either identifier, their
  * ancestors via `linkedId`, and every descendant of those; returned ordered by age, as the store does.
  */
 export function readCluster(rows: readonly ContactRow[], request: Identifiers): ContactRow[] {
@@ -80,7 +39,7 @@ export function readCluster(rows: readonly ContactRow[], request: Identifiers): 
 }
 
 /**
- * Mirrors `buildWrites` (lib/contact-store.ts): promote, then relink, then insert with `nextId`.
+ * Mirrors `buildWrites` (lib/identify/store.ts): promote, then relink, then insert with `nextId`.
  * Returns the new table and the inserted id; the input table is left untouched.
  */
 export function applyPlan(

@@ -1,31 +1,8 @@
-/** The one error shape every endpoint answers with, and the JSON body reading they share. */
-import type { RequestIssue } from '../identify/request.js'
-
-/** An error answer: its status, a stable machine-readable code and a sentence for people. */
-export type ApiError = {
-  status: number
-  code: string
-  message: string
-  issues?: RequestIssue[]
-  headers?: Record<string, string>
-}
+/** Reading a request's JSON body within a size limit. */
+import type { ApiError } from './answer.js'
 
 // The largest request body accepted, in bytes.
 const MAX_BODY_BYTES = 16 * 1024
-
-/** Returns `body` as a JSON response. */
-export function toJsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  })
-}
-
-/** Returns the response for `error`: `{"error": {"code", "message", "issues"?}}`. */
-export function toErrorResponse(error: ApiError): Response {
-  const { status, headers, ...body } = error
-  return toJsonResponse({ error: body }, status, headers)
-}
 
 const isJsonMediaType = (contentType: string | null) =>
   contentType !== null && /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)
@@ -99,14 +76,4 @@ async function readAtMost(request: Request, limit: number): Promise<Uint8Array |
     chunks.push(value)
   }
   return Buffer.concat(chunks)
-}
-
-/** The 405 answer for a route that only takes `allowed`. */
-export function toMethodNotAllowed(allowed: string): ApiError {
-  return {
-    status: 405,
-    code: 'method_not_allowed',
-    message: `Use ${allowed} for this endpoint`,
-    headers: { allow: allowed },
-  }
 }

@@ -1,0 +1,60 @@
+/**
+ * What the rest of the service sees of a database, whichever driver is behind it: a Drizzle
+ * handle, one way to run statements as a single transaction, and rows of plain SQL.
+ */
+import { type SQL, sql } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { Driver } from '../platform/env.js'
+
+/** A Drizzle handle, whichever driver is behind it. */
+export type Db = PgDatabase<PgQueryResultHKT>
+
+/** A statement built on the handle given to a batch; it runs when first awaited. */
+export type BatchStatement = BatchItem<'pg'> & PromiseLike<unknown>
+
+/** An open database: a handle for single statements and a way to run several as one. */
+export type Database = {
+  driver: Driver
+  db: Db
+  /**
+   * Runs the statements `build` returns as one READ COMMITTED transaction (one round trip on Neon's
+   * HTTP driver) and returns their results in order; nothing is written if any statement fails.
+   */
+  runBatch(build: (db: Db) => BatchStatement[]): Promise<unknown[]>
+  /**
+   * Drivers with interactive transactions only (not Neon's HTTP driver): runs `work` in one READ
+   * COMMITTED transaction on the handle it is given, committing when it resolves.
+   */
+  runTransaction?: <T>(work: (db: Db) => Promise<T>) => Promise<T>
+  /** Applies the committed migrations in `drizzle/`. */
+  migrate(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Where the committed migrations live, wherever the process was started. */
+export const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url)
+
+/** Connecting is bounded, so a database that is down is reported quickly rather than hanging. */
+export const CONNECT_TIMEOUT_MS = 5_000
+
+/**
+ * Returns the rows of `query` run on `db`. Every driver answers `execute` with `{ rows }`, but
+ * Drizzle types it per driver; this is the one place that says so.
+ */
+export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] }
+  return result.rows
+}
+
+/** Runs `statements` one after another, each once the one before has answered; returns results. */
+export async function runInOrder(statements: BatchStatement[]): Promise<unknown[]> {
+  const results: unknown[] = []
+  for (const statement of statements) results.push(await statement)
+  return results
+}
+
+/** Checks that the database answers a trivial query. */
+export async function pingDatabase(database: Database): Promise<void> {
+  await database.db.execute(sql`select 1`)
+}

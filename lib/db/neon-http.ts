@@ -1,0 +1,58 @@
+/** Neon's serverless driver over HTTP: one HTTP request per statement or per batch. */
+import { neon, neonConfig } from '@neondatabase/serverless'
+import { drizzle } from 'drizzle-orm/neon-http'
+import type { Database, Db } from './database.js'
+import { migrateOverTcp } from './migrate.js'
+
+/** Where one database's requests go and how long each may take; carried by each request. */
+type NeonRoute = { endpoint: string | undefined; timeoutMs: number }
+
+// The driver lets the endpoint and the fetch function be set only globally, but hands every
+// request the client's own `fetchOptions`. So one fetch function, installed once, takes each
+// request's route from its options: databases opened side by side (tests, a proxy and a real
+// endpoint) each keep their own endpoint and timeout, whichever was opened last.
+const ROUTE_OPTION = 'identityRoute'
+
+function installRoutedFetch(): void {
+  neonConfig.fetchFunction = (
+    defaultEndpoint: string,
+    init: RequestInit & Record<string, unknown>,
+  ) => {
+    const { [ROUTE_OPTION]: route, ...rest } = init
+    const { endpoint, timeoutMs } = route as NeonRoute
+    // Every round trip is bounded. A batch that timed out may still have committed; the client's
+    // retry then finds the customer already written and answers as usual.
+    return fetch(endpoint ?? defaultEndpoint, { ...rest, signal: AbortSignal.timeout(timeoutMs) })
+  }
+}
+
+/**
+ * Opens `url` through Neon's HTTP driver. `endpoint` sends its requests to another
+ * SQL-over-HTTP endpoint (a local Neon proxy); by default, Neon's own for the URL's host.
+ */
+export function openNeonHttp(
+  url: string,
+  endpoint: string | undefined,
+  timeoutMs: number,
+): Database {
+  installRoutedFetch()
+  const route: NeonRoute = { endpoint, timeoutMs }
+  const client = neon(url, {
+    // Without an explicit level the batch would run at whatever the server defaults to; the write
+    // protocol needs READ COMMITTED so its check sees rows committed while it waited for locks.
+    isolationLevel: 'ReadCommitted',
+    fetchOptions: { [ROUTE_OPTION]: route },
+  })
+  const db = drizzle({ client })
+  return {
+    driver: 'neon-http',
+    db: db as unknown as Db,
+    async runBatch(build) {
+      const [first, ...rest] = build(db as unknown as Db)
+      if (first === undefined) return []
+      return db.batch([first, ...rest])
+    },
+    migrate: () => migrateOverTcp(url),
+    close: async () => {},
+  }
+}

@@ -1,0 +1,86 @@
+/** node-postgres over TCP: a pool of pipelining connections, and transactions run on one of them. */
+import { drizzle } from 'drizzle-orm/node-postgres'
+import pg from 'pg'
+import { type BatchStatement, CONNECT_TIMEOUT_MS, type Database, type Db } from './database.js'
+import { migrateOverTcp } from './migrate.js'
+
+/** Opens `url` with a pool of at most `poolSize` connections. */
+export function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // The server cancels a statement that runs longer (57014, answered 503).
+    statement_timeout: timeoutMs,
+    // A client sends queries as they are issued, without waiting for the answer to the one
+    // before: a write batch's statements then cross the network together (runPipelined).
+    pipeline: true,
+  })
+  // A client whose backend dies (server restart, pg_terminate_backend) emits 'error': the pool
+  // re-emits it for idle clients, nothing does for one in use. Unheard, either crashes the
+  // process. The query in flight fails on its own, and the pool discards the dead client.
+  pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
+  return {
+    driver: 'node-postgres',
+    db: drizzle({ client: pool }),
+    runTransaction: (work) => runPooledTransaction(pool, work),
+    runBatch: (build) => runPooledTransaction(pool, (tx) => runPipelined(build(tx))),
+    migrate: () => migrateOverTcp(url),
+    close: () => pool.end(),
+  }
+}
+
+/**
+ * Runs `work` in one READ COMMITTED transaction on a client of `pool`: commits when it resolves,
+ * rolls back when it throws. The client goes back to the pool only once a commit or rollback has
+ * answered; otherwise it is discarded, whatever step failed (Drizzle's own transaction never
+ * releases a client whose `begin` failed, and the pool loses that slot for good).
+ */
+async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  // Set once a commit or rollback has answered: only then is the client known to be reusable.
+  let isIdle = false
+  try {
+    await client.query('begin isolation level read committed')
+    let result: T
+    try {
+      result = await work(drizzle({ client }))
+    } catch (error) {
+      await client.query('rollback').then(
+        () => {
+          isIdle = true
+        },
+        () => {},
+      )
+      throw error
+    }
+    await client.query('commit')
+    isIdle = true
+    return result
+  } finally {
+    client.release(!isIdle)
+  }
+}
+
+/**
+ * Sends `statements` in one pipeline (the pool's clients pipeline) and returns their results once
+ * all have answered, or throws the first failure. The caller's commit then waits for every answer:
+ * the server aborts the transaction on a failing statement, but one that pg refuses before sending
+ * it (a parameter it cannot serialise) aborts nothing, so a commit pipelined behind it would
+ * commit the rest.
+ */
+async function runPipelined(statements: BatchStatement[]): Promise<unknown[]> {
+  // Calling `then` issues a statement at once (Drizzle's statements are lazy), in this order.
+  const settled = await Promise.all(
+    statements.map((statement) =>
+      statement.then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    ),
+  )
+  const failure = settled.find((result) => !result.ok)
+  if (failure !== undefined) throw failure.error
+  return settled.map((result) => (result.ok ? result.value : undefined))
+}
