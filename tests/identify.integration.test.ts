@@ -26,7 +26,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
   })
   afterAll(() => database.dispose())
   beforeEach(async () => {
-    await database.query('truncate "Contact" restart identity')
+    await database.query('truncate "Contact", "ContactEvent" restart identity')
     client.logger.lines.length = 0
   })
 
@@ -331,6 +331,16 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       const linked = await cost({ email: 'b@x.io', phoneNumber: '1' })
       await contactOf({ email: 'c@x.io', phoneNumber: '2' })
       const merged = await cost({ email: 'a@x.io', phoneNumber: '2' })
+      // Each change was recorded in the ledger within those same round trips.
+      const events = await database.query<{ kind: string }>(
+        'select "kind" from "ContactEvent" order by "id"',
+      )
+      expect(events.map((event) => event.kind)).toEqual([
+        'customer_created',
+        'contact_linked',
+        'customer_created',
+        'customers_merged',
+      ])
       if (driver === 'neon-http') {
         // One HTTP request to read, one batch to write.
         expect([created, unchanged, linked, merged].map((c) => c.roundTrips)).toEqual([2, 1, 2, 2])
@@ -343,6 +353,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
           expect(statements[1]).toBe('begin isolation level read committed')
           expect(statements[2]).toMatch(/contact_lock_cluster/)
           expect(statements[3]).toMatch(/contact_assert_cluster_version/)
+          expect(statements.at(-2)).toMatch(/^insert into "ContactEvent"/)
           expect(statements.at(-1)).toBe('commit')
           expect(
             statements.filter((s) => /^begin/.test(s)),

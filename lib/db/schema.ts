@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm'
 import {
   type AnyPgColumn,
+  bigint,
   check,
+  customType,
   index,
   integer,
   pgEnum,
@@ -10,6 +12,7 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core'
 import { LINK_PRECEDENCES } from '../core/contact.js'
+import { EVENT_KINDS } from '../core/ledger.js'
 
 /** The `LinkPrecedence` enum type: a row's role in its customer. */
 export const linkPrecedence = pgEnum('LinkPrecedence', LINK_PRECEDENCES)
@@ -53,5 +56,46 @@ export const contact = pgTable(
       .on(table.phoneNumber)
       .where(sql`${table.deletedAt} is null`),
     index('Contact_linkedId_live_idx').on(table.linkedId).where(sql`${table.deletedAt} is null`),
+  ],
+)
+
+// A full transaction id (PostgreSQL 13+): unlike a sequence value, it tells the feed which
+// transactions may still be running, so events are published only once none before them can
+// still commit (lib/ledger/feed.ts).
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' })
+
+/**
+ * The evidence ledger: append-only, one row per change the service made to the graph, written in
+ * the same transaction as the change (lib/core/ledger.ts says which). The published payload is
+ * ids and kinds; `evidenceEmail`/`evidencePhoneNumber` keep the pair of identifiers that joined
+ * two customers, which only the admin API shows.
+ */
+export const contactEvent = pgTable(
+  'ContactEvent',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
+    kind: text('kind', { enum: EVENT_KINDS }).notNull(),
+    primaryId: integer('primaryId').notNull(),
+    contactIds: integer('contactIds').array().notNull(),
+    absorbedIds: integer('absorbedIds').array().notNull(),
+    joinedBy: text('joinedBy', { enum: ['email', 'phoneNumber', 'both'] }),
+    evidenceEmail: text('evidenceEmail'),
+    evidencePhoneNumber: text('evidencePhoneNumber'),
+    requestId: text('requestId'),
+    createdAt: timestampMs('createdAt').notNull(),
+  },
+  (table) => [
+    // The feed's order: by transaction, then by id within it.
+    index('ContactEvent_feed_idx').on(table.txid, table.id),
+    // A customer's events: any that names one of its contacts.
+    index('ContactEvent_contactIds_idx').using('gin', table.contactIds),
+    // The evidence that holds a customer together, found by its identifiers.
+    index('ContactEvent_evidenceEmail_idx')
+      .on(table.evidenceEmail)
+      .where(sql`${table.evidenceEmail} is not null`),
+    index('ContactEvent_evidencePhoneNumber_idx')
+      .on(table.evidencePhoneNumber)
+      .where(sql`${table.evidencePhoneNumber} is not null`),
   ],
 )

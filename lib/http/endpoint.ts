@@ -17,6 +17,12 @@ export type Handled = {
   attempts?: number
 }
 
+/** What the endpoint knows of a request beyond the request itself. */
+export type RequestContext = {
+  /** The id its answer carries and its log line names; the ledger records changes under it. */
+  requestId: string
+}
+
 /** Returns the `Handled` for an error answer, which the log records as `rejected`. */
 export const toRejection = (error: ApiError): Handled => ({
   response: toErrorResponse(error),
@@ -39,16 +45,16 @@ export function createEndpoint(spec: {
   methods: readonly string[]
   auth?: AuthMode
   logger: Logger
-  handle: (request: Request) => Promise<Handled>
+  handle: (request: Request, context: RequestContext) => Promise<Handled>
 }): Handler {
   const { name, methods, auth, logger, handle } = spec
-  const handleSafely = async (request: Request): Promise<Handled> => {
+  const handleSafely = async (request: Request, context: RequestContext): Promise<Handled> => {
     if (!methods.includes(request.method))
       return toRejection(toMethodNotAllowed(methods.join(', ')))
     const unauthorized = auth === undefined ? null : checkAuthorization(auth, request)
     if (unauthorized !== null) return toRejection(unauthorized)
     try {
-      return await handle(request)
+      return await handle(request, context)
     } catch (error) {
       return toFailure(answerThrown(error, { logger, msg: `${name} failed` }))
     }
@@ -58,7 +64,7 @@ export function createEndpoint(spec: {
     const requestId =
       (request.headers.get('x-vercel-id') ?? request.headers.get('x-request-id'))?.slice(0, 128) ??
       crypto.randomUUID()
-    const { response, outcome, attempts } = await handleSafely(request)
+    const { response, outcome, attempts } = await handleSafely(request, { requestId })
     response.headers.set('x-request-id', requestId)
     logger.info({
       msg: name,

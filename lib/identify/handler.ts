@@ -40,7 +40,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
     methods: ['POST'],
     auth,
     logger,
-    async handle(request) {
+    async handle(request, { requestId }) {
       const body = await readJsonBody(request)
       if (!body.ok) return toRejection(body.error)
       const parsed = parseIdentifyRequest(body.body)
@@ -55,7 +55,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
       }
       const { identifiers } = parsed
       try {
-        const result = await identifyContact(await openStore(), identifiers, deps)
+        const result = await identifyContact(await openStore(), identifiers, { ...deps, requestId })
         if (!result.ok) return toFailure(toRefusalError(result.error), result.attempts)
         return {
           response: toJsonResponse(result.response),

@@ -16,7 +16,11 @@ export type ContactStore = {
    * the one it was planned on; returns the inserted row's id, if any. Throws a 40001 error when
    * the cluster changed, which the caller retries.
    */
-  writePlan(plan: LinkPlan, identifiers: Identifiers): Promise<number | null>
+  writePlan(
+    plan: LinkPlan,
+    identifiers: Identifiers,
+    requestId: string | null,
+  ): Promise<number | null>
   /**
    * Where the driver has interactive transactions: runs `work` in one transaction that first
    * takes the locks a write of `identifiers` to the customers led by `leaderIds` takes, handing it
@@ -62,6 +66,8 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 /** The clock, randomness and patience of `identifyContact`; tests fix them. */
 export type IdentifyOptions = {
+  /** The id the ledger records the request's changes under. */
+  requestId?: string
   now?: () => Date
   retry?: RetryPolicy
   random?: () => number
@@ -95,7 +101,9 @@ export async function identifyContact(
   const readPlanWrite = async (from: ContactStore) => {
     const plan = planLinks(await from.readCluster(request), request, now())
     latest = plan
-    const insertedId = hasWrites(plan) ? await from.writePlan(plan, request) : null
+    const insertedId = hasWrites(plan)
+      ? await from.writePlan(plan, request, options.requestId ?? null)
+      : null
     return { plan, insertedId }
   }
   for (let attempt = 1; ; attempt++) {

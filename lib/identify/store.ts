@@ -4,6 +4,7 @@
  */
 import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import type { Identifiers } from '../core/contact.js'
+import { toLedgerEvents } from '../core/ledger.js'
 import type { LinkPlan } from '../core/linking.js'
 import {
   type BatchStatement,
@@ -13,6 +14,7 @@ import {
   selectRows,
 } from '../db/database.js'
 import { contact } from '../db/schema.js'
+import { buildRecordEvents } from '../ledger/record.js'
 import type { ContactStore } from './shell.js'
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
@@ -96,8 +98,11 @@ export function createContactStore(database: Database): ContactStore {
   const readStatement = prepareReadCluster(database.db)
   const store: ContactStore = {
     readCluster: ({ email, phoneNumber }) => readStatement.execute({ email, phoneNumber }),
-    writePlan: async (plan, identifiers) =>
-      toInsertedId(plan, await database.runBatch((db) => buildWrites(db, plan, identifiers))),
+    writePlan: async (plan, identifiers, requestId) =>
+      toInsertedId(
+        plan,
+        await database.runBatch((db) => buildWrites(db, plan, identifiers, requestId)),
+      ),
   }
   const { runTransaction } = database
   if (runTransaction === undefined) return store
@@ -126,7 +131,7 @@ function createLockedStore(
     // order: waiting for it could deadlock with a writer holding it and waiting for ours. So it is
     // taken only if free; if not, the caller retries and locks the plan's leaders, in order,
     // first. The write's own lock statement then re-takes held locks only (advisory locks nest).
-    async writePlan(plan, writeIdentifiers) {
+    async writePlan(plan, writeIdentifiers, requestId) {
       const heldKeys = new Set(toLockIdentifiers(identifiers))
       const heldLeaders = new Set(leaderIds)
       const missingKeys = toLockIdentifiers(writeIdentifiers).filter((key) => !heldKeys.has(key))
@@ -138,7 +143,10 @@ function createLockedStore(
         )
         if (rows[0]?.isTaken !== true) throw new ClusterChangedError()
       }
-      return toInsertedId(plan, await runInOrder(buildWrites(tx, plan, writeIdentifiers)))
+      return toInsertedId(
+        plan,
+        await runInOrder(buildWrites(tx, plan, writeIdentifiers, requestId)),
+      )
     },
   }
 }
@@ -176,17 +184,22 @@ function prepareReadCluster(db: Db) {
     .prepare('contact_read_cluster')
 }
 
-// The insert, when there is one, is the batch's last statement.
+// The insert, when there is one, is the batch's last statement but the ledger's.
 function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
   if (plan.insert === null) return null
-  return (results.at(-1) as { id: number }[])[0]?.id ?? null
+  return (results.at(-2) as { id: number }[])[0]?.id ?? null
 }
 
 // Takes the advisory locks of a write: every identifier of the request and every leader.
 const clusterLocksQuery = (identifiers: Identifiers, leaderIds: readonly number[]) =>
   sql`select contact_lock_cluster(${toArray(toLockIdentifiers(identifiers), 'text')}, ${toArray(leaderIds, 'integer')})`
 
-function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchStatement[] {
+function buildWrites(
+  db: Db,
+  plan: LinkPlan,
+  identifiers: Identifiers,
+  requestId: string | null,
+): BatchStatement[] {
   const statements: BatchStatement[] = [
     // Locks first, the check in the next statement: at READ COMMITTED a statement sees what was
     // committed before it started, so only a later statement sees what committed during the wait.
@@ -219,5 +232,11 @@ function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchSta
         .returning({ id: contact.id }),
     )
   }
+  // Last, so that it can name the row just inserted: a change and its record commit together.
+  const record = buildRecordEvents(db, toLedgerEvents(plan, identifiers), {
+    at: plan.now,
+    requestId,
+  })
+  if (record !== null) statements.push(record)
   return statements
 }
