@@ -8,20 +8,25 @@ import { createHealthHandler } from './health/handler.js'
 import { createApp } from './http/app.js'
 import { type AuthMode, toAuthMode } from './http/auth.js'
 import type { Handler } from './http/endpoint.js'
+import type { RouteName } from './http/routes.js'
 import { createIdentifyHandler } from './identify/handler.js'
 import type { ContactStore, IdentifyOptions } from './identify/shell.js'
 import { createContactStore } from './identify/store.js'
+import { createCustomersHandler } from './lookup/handler.js'
+import { createCustomerStore } from './lookup/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
 
 /** Every handler of the service; `app` routes to all of them, as `npm start` serves it. */
-export type Service = { identify: Handler; health: Handler; app: Handler }
+export type Service = Record<RouteName, Handler> & { app: Handler }
 
 /** What the service is built from; tests pass real databases, their own loggers and clocks. */
 export type ServiceParts = {
   /** The database, opened on first use by whoever needs it. */
   database: () => Promise<Database>
   identifyAuth: AuthMode
+  /** Who may use the admin API (lookups, explain, events): never the checkout's keys. */
+  adminAuth: AuthMode
   logger?: Logger
   identify?: IdentifyOptions
   overviewHtml?: string
@@ -47,8 +52,23 @@ export function composeService(parts: ServiceParts): Service {
     }),
   )
   const health = lazily(() => createHealthHandler({ database: parts.database, logger }))
-  const app = lazily(() => createApp({ identify, health, overviewHtml: parts.overviewHtml ?? '' }))
-  return { identify, health, app }
+  let isAdminAccessLogged = false
+  const admin = (build: () => Handler) =>
+    lazily(() => {
+      if (!isAdminAccessLogged) logAdminAccess(parts.adminAuth, logger)
+      isAdminAccessLogged = true
+      return build()
+    })
+  const customers = admin(() =>
+    createCustomersHandler({
+      store: async () => createCustomerStore(await parts.database()),
+      auth: parts.adminAuth,
+      logger,
+    }),
+  )
+  const handlers = { identify, health, customers }
+  const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
+  return { ...handlers, app }
 }
 
 /**
@@ -66,8 +86,23 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
       return database
     },
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
+    adminAuth: toAuthMode(env.ADMIN_API_KEYS, env.VERCEL_ENV, 'ADMIN_API_KEYS'),
     ...parts,
   })
+}
+
+// Says once, when the first admin handler is built, how the admin API is guarded: an open one
+// is a warning, since it lets anyone read every customer.
+function logAdminAccess(auth: AuthMode, logger: Logger): void {
+  if (auth.kind === 'refusing') {
+    logger.error({
+      msg: 'the admin API refuses every call: ADMIN_API_KEYS is not set in production',
+    })
+  } else if (auth.kind === 'open') {
+    logger.error({ msg: 'the admin API is open to anyone: set ADMIN_API_KEYS' })
+  } else {
+    logger.info({ msg: 'admin access', mode: 'API keys' })
+  }
 }
 
 // A handler built from `build` on its first request, and reused after.

@@ -88,7 +88,8 @@ const ROLES: [string, RegExp][] = [
   ['read', /^select .* from "Contact" where .*with recursive/s],
   ['promote', /^update "Contact" set .* where "Contact"."id" = \$\d+$/s],
   ['relink', /^update "Contact" set .* where "Contact"."id" in \(/s],
-  ['insert', /^insert into "Contact"/],
+  ['insert', /^insert into "Contact" /],
+  ['record', /^insert into "ContactEvent"/],
 ]
 const toRole = (text: string) =>
   ROLES.find(([, pattern]) => pattern.test(text))?.[0] ??

@@ -36,6 +36,7 @@ test('the local app serves the overview page at / and routes health', async () =
   const app = createApp({
     identify: async () => new Response('identify'),
     health: async () => new Response('health'),
+    customers: async () => new Response('customers'),
     overviewHtml: '<h1>Identity reconciliation API</h1>',
   })
   const page = await app(new Request('http://store.test/'))

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import { createApp } from '../lib/http/app.js'
-import { ROUTES } from '../lib/http/routes.js'
+import { ROUTES, toRewrites } from '../lib/http/routes.js'
 
 const root = new URL('..', import.meta.url)
 const vercel = JSON.parse(readFileSync(new URL('vercel.json', root), 'utf8')) as {
@@ -17,11 +17,8 @@ test('every function in api/ is a route, and every route a function in api/', ()
   expect(functions.sort()).toEqual(ROUTES.map((route) => route.path).sort())
 })
 
-test("vercel.json rewrites exactly the table's aliases to their functions", () => {
-  const aliases = ROUTES.flatMap((route) =>
-    route.aliases.map((alias) => ({ source: alias, destination: route.path })),
-  )
-  expect(vercel.rewrites).toEqual(aliases)
+test("vercel.json rewrites exactly the table's aliases and patterns to their functions", () => {
+  expect(vercel.rewrites).toEqual(toRewrites(ROUTES))
 })
 
 test.each(
@@ -30,7 +27,19 @@ test.each(
   const app = createApp({
     identify: async () => new Response('identify'),
     health: async () => new Response('health'),
+    customers: async () => new Response('customers'),
     overviewHtml: '',
   })
   expect(await (await app(new Request(`http://store.test${path}`))).text()).toBe(name)
+})
+
+test('a path with parameters reaches its function with them as query parameters', async () => {
+  const app = createApp({
+    identify: async () => new Response('identify'),
+    health: async () => new Response('health'),
+    customers: async (request) => new Response(new URL(request.url).search),
+    overviewHtml: '',
+  })
+  const answer = await app(new Request('http://store.test/api/customers/23?x=1'))
+  expect(await answer.text()).toBe('?x=1&contactId=23')
 })

@@ -10,12 +10,9 @@ import { promisify } from 'node:util'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest'
 import { type NeonHttpProxy, startNeonHttpProxy } from '../harness/neon-http-proxy.js'
+import { composeService } from '../lib/compose.js'
 import type { Database } from '../lib/db/database.js'
 import { openDatabase } from '../lib/db/open.js'
-import { createHealthHandler } from '../lib/health/handler.js'
-import { createApp } from '../lib/http/app.js'
-import { createIdentifyHandler } from '../lib/identify/handler.js'
-import { createContactStore } from '../lib/identify/store.js'
 import { readEnv } from '../lib/platform/env.js'
 import { createServerDatabase } from './support/database.js'
 
@@ -151,11 +148,12 @@ describe('vercel build', () => {
     local = await openDatabase(
       readEnv({ DATABASE_URL: localDatabase.url, DATABASE_DRIVER: 'node-postgres' }),
     )
-    localApp = createApp({
-      identify: createIdentifyHandler({ store: createContactStore(local), auth: { kind: 'open' } }),
-      health: createHealthHandler({ database: async () => local }),
+    localApp = composeService({
+      database: async () => local,
+      identifyAuth: { kind: 'open' },
+      adminAuth: { kind: 'open' },
       overviewHtml: await readFile(join(root, 'public', 'index.html'), 'utf8'),
-    })
+    }).app
   }, 150_000)
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
 import { createEndpoint, type Handler, toFailure, toRejection } from '../http/endpoint.js'
+import { toInvalidRequest } from '../http/validation.js'
 import { consoleLogger, type Logger } from '../platform/log.js'
 import { parseIdentifyRequest } from './request.js'
 import { type ContactStore, type IdentifyOptions, identifyContact } from './shell.js'
@@ -44,15 +45,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
       const body = await readJsonBody(request)
       if (!body.ok) return toRejection(body.error)
       const parsed = parseIdentifyRequest(body.body)
-      if (!parsed.ok) {
-        const message = parsed.issues.map((issue) => `${issue.path || 'body'}: ${issue.message}`)
-        return toRejection({
-          status: 400,
-          code: 'invalid_request',
-          message: message.join('; '),
-          issues: parsed.issues,
-        })
-      }
+      if (!parsed.ok) return toRejection(toInvalidRequest(parsed.issues))
       const { identifiers } = parsed
       try {
         const result = await identifyContact(await openStore(), identifiers, { ...deps, requestId })

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { Identifiers } from '../core/contact.js'
 import type { FieldIssue } from '../http/answer.js'
+import { toFieldIssues } from '../http/validation.js'
 
 const EMAIL_MAX_LENGTH = 254
 const PHONE_NUMBER_MAX_LENGTH = 32
@@ -20,7 +21,8 @@ export function normalizePhoneNumber(value: string | number | null): string | nu
   return phoneNumber === '' ? null : phoneNumber
 }
 
-const EmailSchema = v.pipe(
+/** An email as identify takes it: normalised, or null when blank or absent. */
+export const EmailSchema = v.pipe(
   v.nullish(v.string('must be a string or null'), null),
   v.transform(normalizeEmail),
   v.nullable(
@@ -32,7 +34,8 @@ const EmailSchema = v.pipe(
   ),
 )
 
-const PhoneNumberSchema = v.pipe(
+/** A phone number as identify takes it: normalised, or null when blank or absent. */
+export const PhoneNumberSchema = v.pipe(
   v.nullish(
     v.union(
       [
@@ -78,11 +81,5 @@ export function parseIdentifyRequest(
   const result = v.safeParse(IdentifyRequestSchema, body)
   // The schema's output is checked against the core's `Identifiers` here: one shape, one name.
   if (result.success) return { ok: true, identifiers: result.output }
-  return {
-    ok: false,
-    issues: result.issues.map((issue) => ({
-      path: v.getDotPath(issue) ?? '',
-      message: issue.message,
-    })),
-  }
+  return { ok: false, issues: toFieldIssues(result.issues) }
 }

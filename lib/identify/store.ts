@@ -19,7 +19,7 @@ import type { ContactStore } from './shell.js'
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
 // null compares unknown, so one statement serves email-only, phone-only and both.
-type IdentifierParams = {
+export type IdentifierParams = {
   email: string | null | SQLWrapper
   phoneNumber: string | null | SQLWrapper
 }
@@ -164,6 +164,17 @@ export class ClusterChangedError extends Error {
 }
 
 function prepareReadCluster(db: Db) {
+  return selectCluster(db, {
+    email: sql.placeholder('email'),
+    phoneNumber: sql.placeholder('phoneNumber'),
+  }).prepare('contact_read_cluster')
+}
+
+/**
+ * Returns the query of the live rows of every customer the identifiers touch, oldest first, as
+ * identify reads them; either identifier may be a value, a placeholder or a scalar subquery.
+ */
+export function selectCluster(db: Db, identifiers: IdentifierParams) {
   return db
     .select({
       id: contact.id,
@@ -174,14 +185,8 @@ function prepareReadCluster(db: Db) {
       createdAt: contact.createdAt,
     })
     .from(contact)
-    .where(
-      clusterMemberCondition({
-        email: sql.placeholder('email'),
-        phoneNumber: sql.placeholder('phoneNumber'),
-      }),
-    )
+    .where(clusterMemberCondition(identifiers))
     .orderBy(asc(contact.createdAt), asc(contact.id))
-    .prepare('contact_read_cluster')
 }
 
 // The insert, when there is one, is the batch's last statement but the ledger's.

@@ -43,6 +43,8 @@ export const EnvSchema = v.object({
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
   /** Comma-separated API keys for identify; unset leaves it open except in production. */
   IDENTIFY_API_KEYS: v.optional(v.string()),
+  /** Comma-separated API keys for the admin API; never the same as identify's. */
+  ADMIN_API_KEYS: v.optional(v.string()),
   DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),
   /** Set to 1 by Vercel in its builds and functions. */
   VERCEL: v.optional(v.string()),

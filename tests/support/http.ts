@@ -20,6 +20,7 @@ export function createTestClient(
   const { app } = composeService({
     database: async () => database,
     identifyAuth: auth,
+    adminAuth: { kind: 'open' },
     logger,
     identify,
     overviewHtml: '<h1>overview</h1>',
