@@ -5,17 +5,28 @@
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
 import { createHealthHandler } from './health/handler.js'
+import { HEALTH_OPERATIONS } from './health/operations.js'
 import { createApp } from './http/app.js'
 import { type AuthMode, toAuthMode } from './http/auth.js'
 import type { Handler } from './http/endpoint.js'
+import { createOpenApiHandler, OPENAPI_OPERATIONS, toOpenApiDocument } from './http/openapi.js'
 import type { RouteName } from './http/routes.js'
 import { createIdentifyHandler } from './identify/handler.js'
+import { IDENTIFY_OPERATIONS } from './identify/operations.js'
 import type { ContactStore, IdentifyOptions } from './identify/shell.js'
 import { createContactStore } from './identify/store.js'
 import { createCustomersHandler } from './lookup/handler.js'
+import { LOOKUP_OPERATIONS } from './lookup/operations.js'
 import { createCustomerStore } from './lookup/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
+
+const API_INFO = {
+  title: 'Identity reconciliation',
+  version: '1',
+  description:
+    "Tells an online store which of its orders belong to the same customer. The checkout calls POST /identify with the checkout's key; the admin API (lookups, explain, events) takes the admin keys.",
+}
 
 /** Every handler of the service; `app` routes to all of them, as `npm start` serves it. */
 export type Service = Record<RouteName, Handler> & { app: Handler }
@@ -66,7 +77,22 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     }),
   )
-  const handlers = { identify, health, customers }
+  const openapi = lazily(() =>
+    createOpenApiHandler(
+      () =>
+        toOpenApiDocument(
+          [
+            ...IDENTIFY_OPERATIONS,
+            ...LOOKUP_OPERATIONS,
+            ...HEALTH_OPERATIONS,
+            ...OPENAPI_OPERATIONS,
+          ],
+          API_INFO,
+        ),
+      logger,
+    ),
+  )
+  const handlers = { identify, health, customers, openapi }
   const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
   return { ...handlers, app }
 }

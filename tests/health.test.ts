@@ -5,7 +5,7 @@ import { createHealthHandler } from '../lib/health/handler.js'
 import { createApp } from '../lib/http/app.js'
 import { readEnv } from '../lib/platform/env.js'
 import { openTestDatabase } from './support/database.js'
-import { captureLogs } from './support/http.js'
+import { captureLogs, stubRoutes } from './support/http.js'
 
 test('is 200 with the driver when the database answers', async () => {
   const database = await openTestDatabase('node-postgres')
@@ -34,9 +34,7 @@ test('is 503 when the database cannot be reached, and logs why', async () => {
 
 test('the local app serves the overview page at / and routes health', async () => {
   const app = createApp({
-    identify: async () => new Response('identify'),
-    health: async () => new Response('health'),
-    customers: async () => new Response('customers'),
+    ...stubRoutes(),
     overviewHtml: '<h1>Identity reconciliation API</h1>',
   })
   const page = await app(new Request('http://store.test/'))

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import { createApp } from '../lib/http/app.js'
 import { ROUTES, toRewrites } from '../lib/http/routes.js'
+import { stubRoutes } from './support/http.js'
 
 const root = new URL('..', import.meta.url)
 const vercel = JSON.parse(readFileSync(new URL('vercel.json', root), 'utf8')) as {
@@ -24,19 +25,13 @@ test("vercel.json rewrites exactly the table's aliases and patterns to their fun
 test.each(
   ROUTES.flatMap((route) => [route.path, ...route.aliases].map((path) => [path, route.name])),
 )('the local server routes %s to the %s handler', async (path, name) => {
-  const app = createApp({
-    identify: async () => new Response('identify'),
-    health: async () => new Response('health'),
-    customers: async () => new Response('customers'),
-    overviewHtml: '',
-  })
+  const app = createApp({ ...stubRoutes(), overviewHtml: '' })
   expect(await (await app(new Request(`http://store.test${path}`))).text()).toBe(name)
 })
 
 test('a path with parameters reaches its function with them as query parameters', async () => {
   const app = createApp({
-    identify: async () => new Response('identify'),
-    health: async () => new Response('health'),
+    ...stubRoutes(),
     customers: async (request) => new Response(new URL(request.url).search),
     overviewHtml: '',
   })

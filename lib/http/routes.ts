@@ -14,6 +14,7 @@ export const ROUTES = [
     aliases: [],
     patterns: ['/api/customers/:contactId'],
   },
+  { name: 'openapi', path: '/api/openapi', aliases: ['/api/openapi.json'], patterns: [] },
 ] as const satisfies readonly Route[]
 
 /** A route: its function's path, its aliases, and its paths with `:parameters`. */

@@ -60,6 +60,9 @@ export const PhoneNumberSchema = v.pipe(
   ),
 )
 
+/** The fields of the identify body, as the API description documents them. */
+export const IdentifyBodySchema = v.object({ email: EmailSchema, phoneNumber: PhoneNumberSchema })
+
 /** The body of `POST /identify`, normalised; keys other than the two identifiers are ignored. */
 export const IdentifyRequestSchema = v.pipe(
   // v.object alone would accept an array.
@@ -67,7 +70,7 @@ export const IdentifyRequestSchema = v.pipe(
     (body) => typeof body === 'object' && body !== null && !Array.isArray(body),
     'must be a JSON object',
   ),
-  v.object({ email: EmailSchema, phoneNumber: PhoneNumberSchema }),
+  IdentifyBodySchema,
   v.check(
     (request) => request.email !== null || request.phoneNumber !== null,
     'at least one of email and phoneNumber is required',

@@ -1,8 +1,16 @@
 // Drives the service the way a storefront does: Web Requests into the same app `npm start` serves.
 import { composeService } from '../../lib/compose.js'
 import type { Database } from '../../lib/db/database.js'
+import type { Handler } from '../../lib/http/endpoint.js'
+import { ROUTES, type RouteName } from '../../lib/http/routes.js'
 import type { IdentifyDeps } from '../../lib/identify/handler.js'
 import type { LogFields, Logger } from '../../lib/platform/log.js'
+
+/** A handler for every route that answers with the route's name, for routing tests. */
+export const stubRoutes = () =>
+  Object.fromEntries(
+    ROUTES.map((route) => [route.name, async () => new Response(route.name)]),
+  ) as unknown as Record<RouteName, Handler>
 
 /** A logger that keeps every line, for tests to inspect. */
 export function captureLogs(): Logger & { lines: LogFields[] } {
