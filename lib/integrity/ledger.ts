@@ -1,0 +1,27 @@
+/**
+ * Checks that the rows and the ledger's evidence account for every current customer: replaying
+ * them (lib/core/evidence.ts) gives the same customers. Names customers by id only.
+ */
+import { sql } from 'drizzle-orm'
+import { type EvidenceFinding, type EvidenceRow, findUnexplained } from '../core/evidence.js'
+import { type Database, selectRows } from '../db/database.js'
+
+/**
+ * Returns where the evidence and the table disagree. It reads every live row and every recorded
+ * pair at once: an operator's tool, meant to run beside the service, not in it.
+ */
+export async function checkLedger(database: Database): Promise<EvidenceFinding[]> {
+  const [rows, pairs] = await Promise.all([
+    selectRows<EvidenceRow>(
+      database.db,
+      sql`select "id", "email", "phoneNumber", coalesce("linkedId", "id") as "customerId"
+          from "Contact" where "deletedAt" is null order by "createdAt", "id"`,
+    ),
+    selectRows<{ email: string | null; phoneNumber: string | null }>(
+      database.db,
+      sql`select "evidenceEmail" as "email", "evidencePhoneNumber" as "phoneNumber"
+          from "ContactEvent" where "kind" = 'customers_merged'`,
+    ),
+  ])
+  return findUnexplained(rows, pairs)
+}
