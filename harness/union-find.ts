@@ -1,6 +1,7 @@
 // Union-find over identifier keys: the simplest model of which requests are one customer, shared
 // by the property tests' reference model, the invariant checks and the stress run.
 import type { Identifiers } from '../lib/core/contact.js'
+import { createDisjointSets } from '../lib/core/disjoint-sets.js'
 
 /** The union-find keys of a request; emails and phone numbers never collide. */
 export function toKeys(identifiers: Identifiers): string[] {
@@ -20,27 +21,22 @@ export type UnionFind = {
 
 /** Returns an empty union-find. */
 export function createUnionFind(): UnionFind {
-  const parent = new Map<string, string>()
-  const find = (key: string): string => {
-    const up = parent.get(key) ?? key
-    if (up === key) return key
-    const root = find(up)
-    parent.set(key, root)
-    return root
-  }
+  const sets = createDisjointSets<string>()
+  const seen = new Set<string>()
   return {
-    has: (key) => parent.has(key),
+    has: (key) => seen.has(key),
     add: (identifiers) => {
-      const keys = toKeys(identifiers)
-      for (const key of keys) if (!parent.has(key)) parent.set(key, key)
-      const [first, ...rest] = keys
-      for (const key of rest) if (first !== undefined) parent.set(find(key), find(first))
+      const [first, ...rest] = toKeys(identifiers)
+      if (first === undefined) return
+      for (const key of [first, ...rest]) {
+        seen.add(key)
+        sets.union(first, key)
+      }
     },
-    components: () => {
-      const groups = new Map<string, string[]>()
-      for (const key of parent.keys())
-        groups.set(find(key), [...(groups.get(find(key)) ?? []), key])
-      return [...groups.values()].map((keys) => keys.sort()).sort()
-    },
+    components: () =>
+      sets
+        .sets()
+        .map((keys) => keys.sort())
+        .sort(),
   }
 }
