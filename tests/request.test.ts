@@ -1,5 +1,6 @@
 // Validation and normalisation of the identify body (lib/identify/request.ts). Pure: no database.
 import { describe, expect, test } from 'vitest'
+import { readJsonBody } from '../lib/http/body.js'
 import { parseIdentifyRequest } from '../lib/identify/request.js'
 
 describe('accepted bodies are normalised once', () => {
@@ -35,6 +36,8 @@ describe('accepted bodies are normalised once', () => {
     expect(parseIdentifyRequest(body)).toEqual({ ok: true, identifiers: expected })
   })
 })
+
+const CANNOT_BE_EXACT = 'cannot be represented exactly as a JSON number; send it as a string'
 
 describe('rejected bodies name the field at fault', () => {
   test.each<[string, unknown, string, string]>([
@@ -76,12 +79,8 @@ describe('rejected bodies name the field at fault', () => {
     ],
     ['a negative phone number', { phoneNumber: -5 }, 'phoneNumber', 'must not be negative'],
     ['a fractional phone number', { phoneNumber: 12.5 }, 'phoneNumber', 'must be a whole number'],
-    [
-      'an unsafe integer phone number',
-      { phoneNumber: 2 ** 60 },
-      'phoneNumber',
-      'must be a whole number',
-    ],
+    ['an unsafe integer phone number', { phoneNumber: 2 ** 60 }, 'phoneNumber', CANNOT_BE_EXACT],
+    ['negative zero as a phone number', { phoneNumber: -0 }, 'phoneNumber', 'must not be negative'],
     [
       'a phone of another type',
       { phoneNumber: true },
@@ -92,5 +91,73 @@ describe('rejected bodies name the field at fault', () => {
     const result = parseIdentifyRequest(body)
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.issues).toContainEqual({ path, message })
+  })
+})
+
+// Item 8: the body's JSON text, as the endpoint reads it (lib/http/body.ts), then the schema.
+// JSON.parse rounds a number to the nearest double, so 1234567890123456.0000001 arrives as
+// 1234567890123456: a phone number must be refused on what the client wrote, not on the rounded value.
+describe('a phone number sent as a JSON number is taken only if it is exactly a whole number', () => {
+  const parseText = async (text: string) => {
+    const read = await readJsonBody(
+      new Request('http://store.test/identify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      }),
+    )
+    if (!read.ok) throw new Error(`body refused: ${read.error.message}`)
+    return parseIdentifyRequest(read.body)
+  }
+
+  test.each<[string, string, string]>([
+    ['a plain whole number', '{"phoneNumber": 123456}', '123456'],
+    ['the largest safe integer', '{"phoneNumber": 9007199254740991}', '9007199254740991'],
+    ['a whole number written with a zero fraction', '{"phoneNumber": 123456.000}', '123456'],
+    ['a whole number written with an exponent', '{"phoneNumber": 1.5e3}', '1500'],
+  ])('accepts %s', async (_, text, phoneNumber) => {
+    expect(await parseText(text)).toEqual({
+      ok: true,
+      identifiers: { email: null, phoneNumber },
+    })
+  })
+
+  test.each<[string, string, string]>([
+    [
+      'a fraction JSON.parse rounds to a whole number',
+      '{"phoneNumber": 1234567890123456.0000001}',
+      CANNOT_BE_EXACT,
+    ],
+    [
+      'a whole number past 2^53 that a double rounds',
+      '{"phoneNumber": 9007199254740993}',
+      CANNOT_BE_EXACT,
+    ],
+    [
+      'a whole number past 2^53 that a double holds',
+      '{"phoneNumber": 1152921504606846976}',
+      CANNOT_BE_EXACT,
+    ],
+    ['a number past the double range', '{"phoneNumber": 1e400}', CANNOT_BE_EXACT],
+    ['a tiny fraction JSON.parse rounds to zero', '{"phoneNumber": 1e-400}', CANNOT_BE_EXACT],
+    [
+      'the last of repeated keys, as JSON.parse keeps',
+      '{"phoneNumber": 1, "phoneNumber": 9007199254740993}',
+      CANNOT_BE_EXACT,
+    ],
+    ['negative zero', '{"phoneNumber": -0}', 'must not be negative'],
+    ['a negative zero written with a fraction', '{"phoneNumber": -0.0}', 'must not be negative'],
+    ['a fraction', '{"phoneNumber": 12.5}', 'must be a whole number'],
+  ])('refuses %s', async (_, text, message) => {
+    expect(await parseText(text)).toEqual({
+      ok: false,
+      issues: [{ path: 'phoneNumber', message }],
+    })
+  })
+
+  test('an exactly written number elsewhere in the body changes nothing', async () => {
+    expect(
+      await parseText('{"phoneNumber": "1", "orderId": 9007199254740993, "items": [0.1, 1e400]}'),
+    ).toEqual({ ok: true, identifiers: { email: null, phoneNumber: '1' } })
   })
 })

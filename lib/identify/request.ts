@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { Identifiers } from '../core/contact.js'
+import { type InexactJsonNumber, isInexactJsonNumber } from '../core/exact-json.js'
 import type { FieldIssue } from '../http/answer.js'
 
 const EMAIL_MAX_LENGTH = 254
@@ -32,22 +33,34 @@ const EmailSchema = v.pipe(
   ),
 )
 
+// A JSON number is a phone number only if it is exactly the whole number the client wrote: a
+// fraction, a minus sign (-0 included) or anything past 2^53, where doubles skip integers and
+// the digits stored may not be the digits sent, is refused. Strings carry any number of digits.
+function findPhoneNumberProblem(value: number | InexactJsonNumber): string | null {
+  if (isInexactJsonNumber(value)) return PHONE_NUMBER_INEXACT
+  if (!Number.isInteger(value)) return 'must be a whole number'
+  if (value < 0 || Object.is(value, -0)) return 'must not be negative'
+  if (!Number.isSafeInteger(value)) return PHONE_NUMBER_INEXACT
+  return null
+}
+
+const PHONE_NUMBER_INEXACT = 'cannot be represented exactly as a JSON number; send it as a string'
+
 const PhoneNumberSchema = v.pipe(
   v.nullish(
     v.union(
-      [
-        v.string(),
-        v.pipe(
-          v.number(),
-          v.safeInteger('must be a whole number'),
-          v.minValue(0, 'must not be negative'),
-        ),
-      ],
+      [v.string(), v.number(), v.custom<InexactJsonNumber>(isInexactJsonNumber)],
       'must be a string, a number or null',
     ),
     null,
   ),
-  v.transform(normalizePhoneNumber),
+  v.rawCheck<string | number | InexactJsonNumber | null>(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value === null || typeof dataset.value === 'string') return
+    const problem = findPhoneNumberProblem(dataset.value)
+    if (problem !== null) addIssue({ message: problem })
+  }),
+  // The check above lets no InexactJsonNumber through: a failed check ends the pipe here.
+  v.transform((value) => normalizePhoneNumber(value as string | number | null)),
   v.nullable(
     v.pipe(
       v.string(),
