@@ -94,6 +94,71 @@ describe('rejected bodies name the field at fault', () => {
   })
 })
 
+// Item 6 of the hostile review: addresses RFC 5321/5322 (and RFC 6531's UTF-8) allow were refused,
+// while one non-ASCII letter (the Kelvin sign) slipped through lower-cased. One rule for every
+// address: Unicode NFC, then lower-case. lib/core/email-address.ts holds the whole table.
+describe('email addresses are read as RFC 5321 mailboxes, under one normalisation', () => {
+  test.each<[string, string, string]>([
+    ['an apostrophe in the local part is kept', "O'Brien@example.com", "o'brien@example.com"],
+    ['a domain in its ASCII (punycode) form is kept', 'u@xn--bcher-kva.de', 'u@xn--bcher-kva.de'],
+    ['a punycode top-level domain is kept', 'u@example.xn--p1ai', 'u@example.xn--p1ai'],
+    [
+      'a quoted local part with a space is kept',
+      '"John Doe"@example.com',
+      '"john doe"@example.com',
+    ],
+    [
+      'a quoted local part that needs no quotes loses them',
+      '"john"@example.com',
+      'john@example.com',
+    ],
+    [
+      'the Kelvin sign is a K like any other: NFC, then lower-case',
+      '\u212Aelvin@x.com',
+      'kelvin@x.com',
+    ],
+    [
+      'an internationalised address is lower-cased like any other',
+      'JOSÉ@EXÄMPLE.DE',
+      'josé@exämple.de',
+    ],
+    ['a decomposed accent is composed (NFC)', 'jose\u0301@exa\u0308mple.de', 'josé@exämple.de'],
+  ])('%s', (_, email, expected) => {
+    expect(parseIdentifyRequest({ email })).toEqual({
+      ok: true,
+      identifiers: { email: expected, phoneNumber: null },
+    })
+  })
+
+  test.each<[string, string, string]>([
+    [
+      'no dot after @',
+      'a@localhost',
+      'the part after @ is not a domain name: it has no dot, as in example.com',
+    ],
+    [
+      'an underscore in the domain',
+      'a@ex_ample.com',
+      'the part after @ is not a domain name: it contains "_"',
+    ],
+    [
+      'two dots in a row before @',
+      'a..b@x.com',
+      'the part before @ has a dot at its start or end, or two in a row (allowed only inside quotes)',
+    ],
+    [
+      'a local part over 64 bytes',
+      `${'a'.repeat(65)}@x.com`,
+      'the part before @ is longer than 64 bytes',
+    ],
+  ])('refuses %s, saying why', (_, email, message) => {
+    expect(parseIdentifyRequest({ email })).toEqual({
+      ok: false,
+      issues: [{ path: 'email', message }],
+    })
+  })
+})
+
 // Item 8: the body's JSON text, as the endpoint reads it (lib/http/body.ts), then the schema.
 // JSON.parse rounds a number to the nearest double, so 1234567890123456.0000001 arrives as
 // 1234567890123456: a phone number must be refused on what the client wrote, not on the rounded value.

@@ -1,14 +1,18 @@
 import * as v from 'valibot'
 import type { Identifiers } from '../core/contact.js'
+import { parseEmailAddress } from '../core/email-address.js'
 import { type InexactJsonNumber, isInexactJsonNumber } from '../core/exact-json.js'
 import type { FieldIssue } from '../http/answer.js'
 
 const EMAIL_MAX_LENGTH = 254
 const PHONE_NUMBER_MAX_LENGTH = 32
 
-/** Trims and lower-cases an email; blank means absent. */
-export function normalizeEmail(value: string | null): string | null {
-  const email = value?.trim().toLowerCase() ?? ''
+/**
+ * Trims an email; blank means absent. lib/core/email-address.ts then checks it and gives its
+ * stored form (NFC, lower-cased, least quoting).
+ */
+export function trimEmail(value: string | null): string | null {
+  const email = value?.trim() ?? ''
   return email === '' ? null : email
 }
 
@@ -23,12 +27,18 @@ export function normalizePhoneNumber(value: string | number | null): string | nu
 
 const EmailSchema = v.pipe(
   v.nullish(v.string('must be a string or null'), null),
-  v.transform(normalizeEmail),
+  v.transform(trimEmail),
   v.nullable(
     v.pipe(
       v.string(),
+      // Bounds the parser's work; the parser's own limit is 254 bytes of UTF-8.
       v.maxLength(EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`),
-      v.email('must be an email address'),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const parsed = parseEmailAddress(dataset.value)
+        if (parsed.ok) return parsed.email
+        addIssue({ message: parsed.reason })
+        return NEVER
+      }),
     ),
   ),
 )
