@@ -210,3 +210,35 @@ test('npm run integrity reports, repairs, and exits 1 only while violations rema
   expect(repaired.stdout).not.toContain('@x.io')
   await server.drop()
 }, 60_000)
+
+// A query that fails for a reason nobody expected (here: a function a migration creates is
+// missing) must not print Drizzle's message, which quotes the query's parameters: emails.
+test('npm run integrity prints only the SQLSTATE and message of an unexpected database error', async () => {
+  const server = await createServerDatabase()
+  const pg = await import('pg')
+  const client = new pg.default.Client({ connectionString: server.url })
+  await client.connect()
+  await client.query(DAMAGED_TABLE)
+  await client.query('alter function contact_lock_cluster(text[], integer[]) rename to gone')
+  await client.end()
+
+  const failed = await promisify(execFile)('npx', ['tsx', 'scripts/integrity.ts', '--repair'], {
+    env: { ...process.env, DATABASE_URL: server.url },
+  }).then(
+    () => ({ code: 0, stdout: '', stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  )
+
+  const output = `${failed.stdout}\n${failed.stderr}`
+  expect(output).not.toMatch(/@x\.io|\b(100|101|200|300|301|400|401|500|600)\b|params|select /i)
+  expect(failed.code).toBe(2)
+  expect(JSON.parse(failed.stdout.trim().split('\n').at(-1) ?? '')).toEqual({
+    ok: false,
+    error: {
+      name: expect.any(String),
+      code: '42883',
+      message: 'function contact_lock_cluster(text[], integer[]) does not exist',
+    },
+  })
+  await server.drop()
+}, 60_000)
