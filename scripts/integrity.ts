@@ -1,8 +1,10 @@
 // `npm run integrity [-- --repair]`: checks the Contact table of DATABASE_URL (or the embedded
 // database) against the linking invariants; with --repair, fixes what the service's rules can,
 // through the same locked write path. Prints a readable report, then one JSON summary line.
-// Exits 1 while any violation remains.
+// Exits 1 while any violation remains, 2 when the check or the repair itself failed.
 
+import type { Database } from '../lib/db/database.js'
+import { describeError } from '../lib/db/errors.js'
 import { openDatabase } from '../lib/db/open.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { checkIntegrity, type IntegrityReport, isRepairable } from '../lib/integrity/check.js'
@@ -10,9 +12,6 @@ import { repairIntegrity } from '../lib/integrity/repair.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
 const shouldRepair = process.argv.includes('--repair')
-loadDotEnv()
-const database = await openDatabase(readEnv())
-if (database.driver === 'pglite') await database.migrate()
 
 function printReport(title: string, report: IntegrityReport) {
   console.log(`${title}: ${report.liveRows} live rows, ${report.violations.length} violations`)
@@ -24,7 +23,17 @@ function printReport(title: string, report: IntegrityReport) {
   }
 }
 
+const countByKind = (report: IntegrityReport) => {
+  const counts: Record<string, number> = {}
+  for (const { kind } of report.violations) counts[kind] = (counts[kind] ?? 0) + 1
+  return counts
+}
+
+let database: Database | undefined
 try {
+  loadDotEnv()
+  database = await openDatabase(readEnv())
+  if (database.driver === 'pglite') await database.migrate()
   const found = await checkIntegrity(database)
   printReport('Checked', found)
   let remaining = found
@@ -37,11 +46,6 @@ try {
     )
     printReport('After repair', remaining)
   }
-  const countByKind = (report: IntegrityReport) => {
-    const counts: Record<string, number> = {}
-    for (const { kind } of report.violations) counts[kind] = (counts[kind] ?? 0) + 1
-    return counts
-  }
   console.log(
     JSON.stringify({
       ok: remaining.violations.length === 0,
@@ -52,6 +56,13 @@ try {
     }),
   )
   process.exitCode = remaining.violations.length === 0 ? 0 : 1
+} catch (error) {
+  // Never the error itself: Drizzle's message and fields quote the query's parameters (emails,
+  // phone numbers). What the service logs instead: the SQLSTATE and the driver's own message.
+  const described = describeError(error)
+  console.error(`Failed: ${described.code ?? described.name}: ${described.message}`)
+  console.log(JSON.stringify({ ok: false, error: described }))
+  process.exitCode = 2
 } finally {
-  await database.close()
+  await database?.close()
 }

@@ -1,4 +1,5 @@
 /** Reading a request's JSON body within a size limit. */
+import { parseExactJson } from '../core/exact-json.js'
 import type { ApiError } from './answer.js'
 
 // The largest request body accepted, in bytes.
@@ -7,7 +8,10 @@ const MAX_BODY_BYTES = 16 * 1024
 const isJsonMediaType = (contentType: string | null) =>
   contentType !== null && /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)
 
-/** Reads a JSON request body of at most `MAX_BODY_BYTES`, or says why it cannot. */
+/**
+ * Reads a JSON request body of at most `MAX_BODY_BYTES`, or says why it cannot. A number a double
+ * cannot hold exactly arrives as an `InexactJsonNumber` (lib/core/exact-json.ts), never rounded.
+ */
 export async function readJsonBody(
   request: Request,
 ): Promise<{ ok: true; body: unknown } | { ok: false; error: ApiError }> {
@@ -50,7 +54,10 @@ export async function readJsonBody(
   }
   if (bytes === null || bytes.byteLength > MAX_BODY_BYTES) return { ok: false, error: tooLarge }
   try {
-    return { ok: true, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) }
+    return {
+      ok: true,
+      body: parseExactJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes)),
+    }
   } catch {
     return {
       ok: false,

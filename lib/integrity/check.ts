@@ -23,9 +23,10 @@ export type Violation = { kind: ViolationKind; rowIds: number[]; detail: string 
 /** The checker's result. */
 export type IntegrityReport = { liveRows: number; violations: Violation[] }
 
-// The service repairs these by re-identifying one identifier of the rows involved: rule 3 merges
-// customers sharing it, and rules 3 and 5 flatten chains and adopt orphans. The others need a
-// person: the service never re-elects a primary or invents an identifier.
+// The service repairs these by re-identifying the email and phone number of each row involved
+// (./repair.ts): rule 3 merges customers sharing either, and rules 3 and 5 flatten chains and
+// adopt orphans. The others need a person: the service never re-elects a primary or invents an
+// identifier.
 const REPAIRABLE: ReadonlySet<ViolationKind> = new Set<ViolationKind>([
   'links-to-missing-row',
   'links-to-deleted-row',
