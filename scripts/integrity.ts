@@ -1,6 +1,7 @@
 // `npm run integrity [-- --repair]`: checks the Contact table of DATABASE_URL (or the embedded
 // database) against the linking invariants; with --repair, fixes what the service's rules can,
-// through the same locked write path. Prints a readable report, then one JSON summary line.
+// through the same locked write path. Then checks that rows and the ledger's recorded pairs account
+// for every customer (lib/integrity/ledger.ts). Prints a readable report, then one JSON summary line.
 // Exits 1 while any violation remains, 2 when the check or the repair itself failed.
 
 import type { Database } from '../lib/db/database.js'
@@ -8,6 +9,7 @@ import { describeError } from '../lib/db/errors.js'
 import { openDatabase } from '../lib/db/open.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { checkIntegrity, type IntegrityReport, isRepairable } from '../lib/integrity/check.js'
+import { checkLedger } from '../lib/integrity/ledger.js'
 import { repairIntegrity } from '../lib/integrity/repair.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 
@@ -46,16 +48,27 @@ try {
     )
     printReport('After repair', remaining)
   }
+  const ledger = await checkLedger(database)
+  console.log(`Ledger: ${ledger.length} customers the evidence does not account for`)
+  for (const finding of ledger) {
+    console.log(
+      finding.kind === 'unexplained-link'
+        ? `  unexplained-link customer ${finding.customerId}: rows ${finding.groups.map((group) => group.join(', ')).join(' | ')} are joined by no shared identifier or recorded pair (needs review)`
+        : `  evidence-joins-customers ${finding.customerIds.join(', ')}: recorded evidence joins them, the table keeps them apart (repairable: replay their identifiers)`,
+    )
+  }
+  const isOk = remaining.violations.length === 0 && ledger.length === 0
   console.log(
     JSON.stringify({
-      ok: remaining.violations.length === 0,
+      ok: isOk,
       liveRows: remaining.liveRows,
       found: countByKind(found),
       ...(repair ? { rowsChanged: repair.rowsChanged, replayed: repair.replayed } : {}),
       remaining: countByKind(remaining),
+      ledger: ledger.length,
     }),
   )
-  process.exitCode = remaining.violations.length === 0 ? 0 : 1
+  process.exitCode = isOk ? 0 : 1
 } catch (error) {
   // Never the error itself: Drizzle's message and fields quote the query's parameters (emails,
   // phone numbers). What the service logs instead: the SQLSTATE and the driver's own message.

@@ -23,6 +23,12 @@ export type Database = {
    */
   runBatch(build: (db: Db) => BatchStatement[]): Promise<unknown[]>
   /**
+   * Runs the one statement `read` issues on the handle it is given and returns its result, in one
+   * round trip on every server driver, with JIT off (`DISABLE_JIT`). `read` must issue it when
+   * called, as Drizzle's queries do. Every read the service makes goes through here.
+   */
+  runRead<T>(read: (db: Db) => Promise<T>): Promise<T>
+  /**
    * Drivers with interactive transactions only (not Neon's HTTP driver): runs `work` in one READ
    * COMMITTED transaction on the handle it is given, committing when it resolves.
    */
@@ -34,6 +40,18 @@ export type Database = {
 
 /** Where the committed migrations live, wherever the process was started. */
 export const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url)
+
+/**
+ * Distributions ship PostgreSQL with LLVM JIT on, and the planner estimates the recursive cluster
+ * read at ten times the rows of each step before, compounded: past `jit_above_cost` at a million
+ * rows, so every request paid 10-500 ms of compiling for statements that run in about 1 ms. So on
+ * every server driver each statement the service sends runs in a transaction whose first statement
+ * turns JIT off until it ends, functions it calls included. A utility statement is never planned,
+ * so never compiled itself. It needs no server setting, holds behind a transaction pooler (unlike
+ * a session SET or a startup option, which PgBouncer refuses or drops), and rides in the same
+ * round trip (docs/decisions/010-jit.md). PGlite has no JIT (WebAssembly).
+ */
+export const DISABLE_JIT = 'set local jit = off'
 
 /** Connecting is bounded, so a database that is down is reported quickly rather than hanging. */
 export const CONNECT_TIMEOUT_MS = 5_000

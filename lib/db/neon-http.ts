@@ -1,7 +1,7 @@
 /** Neon's serverless driver over HTTP: one HTTP request per statement or per batch. */
-import { neon, neonConfig } from '@neondatabase/serverless'
+import { type HTTPQueryOptions, neon, neonConfig } from '@neondatabase/serverless'
 import { drizzle } from 'drizzle-orm/neon-http'
-import type { Database, Db } from './database.js'
+import { type Database, type Db, DISABLE_JIT } from './database.js'
 import { migrateOverTcp } from './migrate.js'
 
 /** Where one database's requests go and how long each may take; carried by each request. */
@@ -44,14 +44,27 @@ export function openNeonHttp(
     fetchOptions: { [ROUTE_OPTION]: route },
   })
   const db = drizzle({ client })
+  // A handle whose every statement goes as a batch behind DISABLE_JIT: still one HTTP request.
+  // Drizzle calls `query` alone (its batches go through `db`), with options of its own: the
+  // driver's types know only the client's defaults.
+  const readDb = drizzle({
+    client: {
+      query: (text: string, params?: unknown[], options?: HTTPQueryOptions<false, false>) =>
+        client
+          .transaction([client.query(DISABLE_JIT), client.query(text, params, options)])
+          .then(([, result]) => result),
+    } as typeof client,
+  })
   return {
     driver: 'neon-http',
     db: db as unknown as Db,
     async runBatch(build) {
-      const [first, ...rest] = build(db as unknown as Db)
-      if (first === undefined) return []
-      return db.batch([first, ...rest])
+      const statements = build(db as unknown as Db)
+      if (statements.length === 0) return []
+      const [, ...results] = await db.batch([db.execute(DISABLE_JIT), ...statements])
+      return results
     },
+    runRead: (read) => read(readDb as unknown as Db),
     migrate: () => migrateOverTcp(url),
     close: async () => {},
   }

@@ -1,8 +1,18 @@
 /** node-postgres over TCP: a pool of pipelining connections, and transactions run on one of them. */
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
-import { type BatchStatement, CONNECT_TIMEOUT_MS, type Database, type Db } from './database.js'
+import {
+  type BatchStatement,
+  CONNECT_TIMEOUT_MS,
+  type Database,
+  type Db,
+  DISABLE_JIT,
+} from './database.js'
 import { migrateOverTcp } from './migrate.js'
+
+// Begins with JIT off in the same message (the simple protocol takes several statements): one
+// call, one answer.
+const BEGIN_WITHOUT_JIT = `begin isolation level read committed; ${DISABLE_JIT}`
 
 /** Opens `url` with a pool of at most `poolSize` connections. */
 export function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Database {
@@ -26,6 +36,7 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
     db: drizzle({ client: pool }),
     runTransaction: (work) => runPooledTransaction(pool, work),
     runBatch: (build) => runPooledTransaction(pool, (tx) => runPipelined(build(tx))),
+    runRead: (read) => runPipelinedRead(pool, read),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
   }
@@ -42,7 +53,7 @@ async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
   // Set once a commit or rollback has answered: only then is the client known to be reusable.
   let isIdle = false
   try {
-    await client.query('begin isolation level read committed')
+    await client.query(BEGIN_WITHOUT_JIT)
     let result: T
     try {
       result = await work(drizzle({ client }))
@@ -64,6 +75,65 @@ async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
 }
 
 /**
+ * Runs the one statement `read` issues in a READ COMMITTED transaction of its own behind
+ * DISABLE_JIT, on a client of `pool`. Begin with the setting, the statement and commit leave in
+ * one flight (the pool's clients pipeline): the round trip of the statement alone. A failed
+ * statement makes the commit a rollback; the client goes back to the pool once either answered.
+ */
+async function runPipelinedRead<T>(pool: pg.Pool, read: (db: Db) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let isIdle = false
+  try {
+    const steps = await settleInOrder([
+      client.query(BEGIN_WITHOUT_JIT),
+      issue(() => read(toClientHandle(client))),
+      client.query('commit'),
+    ])
+    isIdle = steps[2]?.ok === true
+    for (const step of steps) if (!step.ok) throw step.error
+    return (steps[1] as { value: T }).value
+  } finally {
+    client.release(!isIdle)
+  }
+}
+
+// One handle per pooled connection, so what is prepared on a handle (the cluster read) is built
+// once per connection, as the server parses it.
+const clientHandles = new WeakMap<pg.PoolClient, Db>()
+function toClientHandle(client: pg.PoolClient): Db {
+  let handle = clientHandles.get(client)
+  if (handle === undefined) {
+    handle = drizzle({ client })
+    clientHandles.set(client, handle)
+  }
+  return handle
+}
+
+// Calls `send` now, so its statement is issued before the next one; a synchronous throw becomes
+// a rejection, so the statements issued before it are still awaited.
+function issue<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return send()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown }
+
+// Waits for every one of `statements`, failed or not. Calling `then` issues a Drizzle statement at
+// once (they are lazy), so they are issued in this order.
+const settleInOrder = (statements: PromiseLike<unknown>[]): Promise<Settled[]> =>
+  Promise.all(
+    statements.map((statement) =>
+      statement.then(
+        (value): Settled => ({ ok: true, value }),
+        (error: unknown): Settled => ({ ok: false, error }),
+      ),
+    ),
+  )
+
+/**
  * Sends `statements` in one pipeline (the pool's clients pipeline) and returns their results once
  * all have answered, or throws the first failure. The caller's commit then waits for every answer:
  * the server aborts the transaction on a failing statement, but one that pg refuses before sending
@@ -71,16 +141,8 @@ async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
  * commit the rest.
  */
 async function runPipelined(statements: BatchStatement[]): Promise<unknown[]> {
-  // Calling `then` issues a statement at once (Drizzle's statements are lazy), in this order.
-  const settled = await Promise.all(
-    statements.map((statement) =>
-      statement.then(
-        (value) => ({ ok: true as const, value }),
-        (error: unknown) => ({ ok: false as const, error }),
-      ),
-    ),
-  )
+  const settled = await settleInOrder(statements)
   const failure = settled.find((result) => !result.ok)
-  if (failure !== undefined) throw failure.error
+  if (failure !== undefined && !failure.ok) throw failure.error
   return settled.map((result) => (result.ok ? result.value : undefined))
 }

@@ -23,6 +23,7 @@ export function openPglite(dataDir: string): Database {
     db,
     runTransaction,
     runBatch: (build) => runTransaction((tx) => runInOrder(build(tx))),
+    runRead: (read) => read(db),
     migrate: () => migrate(db, { migrationsFolder: fileURLToPath(MIGRATIONS_FOLDER) }),
     close: () => client.close(),
   }

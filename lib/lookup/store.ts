@@ -27,10 +27,9 @@ export function createCustomerStore(database: Database): CustomerStore {
       }
       const ofContact = (column: 'email' | 'phoneNumber') =>
         sql`(select ${sql.identifier(column)} from "Contact" where "id" = ${contactId} and "deletedAt" is null)`
-      return selectCluster(database.db, {
-        email: ofContact('email'),
-        phoneNumber: ofContact('phoneNumber'),
-      })
+      return database.runRead((db) =>
+        selectCluster(db, { email: ofContact('email'), phoneNumber: ofContact('phoneNumber') }),
+      )
     },
   }
 }
