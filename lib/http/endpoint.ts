@@ -55,9 +55,7 @@ export function createEndpoint(spec: {
   }
   return async (request) => {
     const started = performance.now()
-    const requestId =
-      (request.headers.get('x-vercel-id') ?? request.headers.get('x-request-id'))?.slice(0, 128) ??
-      crypto.randomUUID()
+    const requestId = toRequestId(request.headers)
     const { response, outcome, attempts } = await handleSafely(request)
     response.headers.set('x-request-id', requestId)
     logger.info({
@@ -72,4 +70,19 @@ export function createEndpoint(spec: {
     })
     return response
   }
+}
+
+// A caller's id is logged as it is, so only an id-like shape is: nothing that can hold an email,
+// a name or a line break. Vercel's id is its regions then node-timestamp-hash, e.g.
+// `sfo1::iad1::hmvhs-1771412927491-912582182ea4`; outside Vercel, a caller could send it too.
+const CALLER_ID = /^[A-Za-z0-9._:-]{1,64}$/
+const VERCEL_ID = /^(?=.{1,128}$)[a-z0-9]+(::[a-z0-9]+)*::[a-z0-9]+(-[a-z0-9]+)*$/
+
+// Returns Vercel's request id, else the caller's `x-request-id`, if id-shaped; else a new UUID.
+function toRequestId(headers: Headers): string {
+  const vercelId = headers.get('x-vercel-id')
+  if (vercelId !== null && VERCEL_ID.test(vercelId)) return vercelId
+  const callerId = headers.get('x-request-id')
+  if (callerId !== null && CALLER_ID.test(callerId)) return callerId
+  return crypto.randomUUID()
 }
