@@ -77,3 +77,33 @@ describe('request ids', () => {
     }
   })
 })
+
+describe('the request log line', () => {
+  test('carries the cause of a failure: its kind and code, nothing else', async () => {
+    const { endpoint, logger } = endpointAnswering(() => ({
+      response: new Response('{}', { status: 503 }),
+      outcome: 'failed',
+      attempts: 2,
+      cause: { kind: 'busy', code: '55P03' },
+    }))
+    await send(endpoint, {})
+    expect(logger.lines).toEqual([
+      expect.objectContaining({
+        status: 503,
+        outcome: 'failed',
+        attempts: 2,
+        cause: { kind: 'busy', code: '55P03' },
+      }),
+    ])
+  })
+
+  test('names the cause of a thrown error, which is answered 500', async () => {
+    const { endpoint, logger } = endpointAnswering(() => {
+      throw Object.assign(new Error('relation "Contact" does not exist'), { code: '42P01' })
+    })
+    expect((await send(endpoint, {})).status).toBe(500)
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ status: 500, cause: { kind: 'unexpected', code: '42P01' } }),
+    )
+  })
+})

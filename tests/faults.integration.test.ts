@@ -127,6 +127,10 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
       const { status, body } = await answer
       expect(status).toBe(503)
       expect(body).toEqual({ error: { code: 'database_unavailable', message: expect.any(String) } })
+      // admin_shutdown, as the backend was terminated.
+      expect(client.logger.lines).toContainEqual(
+        expect.objectContaining({ status: 503, cause: { kind: 'unavailable', code: '57P01' } }),
+      )
     } finally {
       await releaseLocks()
     }
@@ -151,6 +155,10 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
       await releaseLocks()
     }
     expect(await readAllContacts(database)).toEqual([])
+    // The request's log line says why, by SQLSTATE: lock_not_available.
+    expect(client.logger.lines).toContainEqual(
+      expect.objectContaining({ status: 503, cause: { kind: 'busy', code: '55P03' } }),
+    )
   })
 
   test('a storm of 64 concurrent requests on one customer: each succeeds or is a 503, and the customer is whole', async () => {

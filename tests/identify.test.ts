@@ -75,7 +75,12 @@ describe('identify handler', () => {
     expect(rows).toHaveLength(1 + FAST_RETRY.maxAttempts)
     expect(findViolations(rows)).toEqual([])
     expect(logger.lines).toContainEqual(
-      expect.objectContaining({ status: 503, outcome: 'failed', attempts: 3 }),
+      expect.objectContaining({
+        status: 503,
+        outcome: 'failed',
+        attempts: 3,
+        cause: { kind: 'conflict', code: '40001' },
+      }),
     )
   })
 
@@ -326,5 +331,8 @@ test('an unreachable database is a 503 within the connect timeout', async () => 
   expect(await response.json()).toEqual({
     error: { code: 'database_unavailable', message: expect.any(String) },
   })
+  expect(logger.lines).toContainEqual(
+    expect.objectContaining({ status: 503, cause: { kind: 'unavailable', code: 'ECONNREFUSED' } }),
+  )
   await unreachable.close()
 })

@@ -82,3 +82,16 @@ export function describeError(error: unknown): { name: string; code?: string; me
     message: innermost instanceof Error ? innermost.message : String(innermost),
   }
 }
+
+/** What a log line may say about a failed call: how it was classified and its code, no message. */
+export type FailureCause = { kind: DatabaseFailure; code?: string }
+
+// A SQLSTATE or a Node.js error code; anything else a driver put in `code` is left out.
+const CODE_SHAPE = /^[A-Za-z0-9_]{1,32}$/
+
+/** Describes `error` for a request's log line: its kind and SQLSTATE (or Node's code), if any. */
+export function describeFailure(error: unknown): FailureCause {
+  const code = findErrorCode(error)
+  const kind = classifyDatabaseError(error)
+  return code !== undefined && CODE_SHAPE.test(code) ? { kind, code } : { kind }
+}

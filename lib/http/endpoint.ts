@@ -2,6 +2,7 @@
  * What every endpoint does around its own work: allow its methods, check the caller, give the
  * request an id, turn anything thrown into the standard answer, and log one line per request.
  */
+import { describeFailure, type FailureCause } from '../db/errors.js'
 import type { Logger } from '../platform/log.js'
 import { type ApiError, answerThrown, toErrorResponse, toMethodNotAllowed } from './answer.js'
 import { type AuthMode, checkAuthorization } from './auth.js'
@@ -15,6 +16,8 @@ export type Handled = {
   outcome: string
   /** Attempts at the database, when known. */
   attempts?: number
+  /** Why it failed (a refusal or a thrown error): a kind and a code, never an identifier. */
+  cause?: FailureCause
 }
 
 /** Returns the `Handled` for an error answer, which the log records as `rejected`. */
@@ -23,12 +26,11 @@ export const toRejection = (error: ApiError): Handled => ({
   outcome: 'rejected',
 })
 
-/** Returns a `Handled` for a refusal or a caught failure, logged as `failed`. */
-export const toFailure = (error: ApiError, attempts?: number): Handled => ({
-  response: toErrorResponse(error),
-  outcome: 'failed',
-  ...(attempts === undefined ? {} : { attempts }),
-})
+/** Returns a `Handled` for a refusal or a caught failure, logged as `failed` with its cause. */
+export const toFailure = (
+  error: ApiError,
+  details: { attempts?: number; cause?: FailureCause } = {},
+): Handled => ({ response: toErrorResponse(error), outcome: 'failed', ...details })
 
 /**
  * Returns a handler that answers `methods` only, callers `auth` allows only (when given), and
@@ -50,13 +52,15 @@ export function createEndpoint(spec: {
     try {
       return await handle(request)
     } catch (error) {
-      return toFailure(answerThrown(error, { logger, msg: `${name} failed` }))
+      return toFailure(answerThrown(error, { logger, msg: `${name} failed` }), {
+        cause: describeFailure(error),
+      })
     }
   }
   return async (request) => {
     const started = performance.now()
     const requestId = toRequestId(request.headers)
-    const { response, outcome, attempts } = await handleSafely(request)
+    const { response, outcome, attempts, cause } = await handleSafely(request)
     response.headers.set('x-request-id', requestId)
     logger.info({
       msg: name,
@@ -66,6 +70,7 @@ export function createEndpoint(spec: {
       status: response.status,
       outcome,
       ...(attempts === undefined ? {} : { attempts }),
+      ...(cause === undefined ? {} : { cause }),
       ms: Math.round((performance.now() - started) * 10) / 10,
     })
     return response

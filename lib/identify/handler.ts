@@ -3,6 +3,7 @@
  * (./shell.ts). Methods, the caller's key, the request id, thrown errors and the request's log
  * line are the endpoint's (lib/http/endpoint.ts); no identifier ever reaches the logs.
  */
+import { describeFailure } from '../db/errors.js'
 import { answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
@@ -56,7 +57,10 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
       const { identifiers } = parsed
       try {
         const result = await identifyContact(await openStore(), identifiers, deps)
-        if (!result.ok) return toFailure(toRefusalError(result.error), result.attempts)
+        if (!result.ok) {
+          const { attempts, cause } = result
+          return toFailure(toRefusalError(result.error), { attempts, cause })
+        }
         return {
           response: toJsonResponse(result.response),
           outcome: result.outcome,
@@ -68,7 +72,9 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
         const secrets = [identifiers.email, identifiers.phoneNumber].filter(
           (value) => value !== null,
         )
-        return toFailure(answerThrown(error, { logger, msg: 'identify failed', secrets }))
+        return toFailure(answerThrown(error, { logger, msg: 'identify failed', secrets }), {
+          cause: describeFailure(error),
+        })
       }
     },
   })

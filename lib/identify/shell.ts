@@ -5,7 +5,7 @@
  */
 import type { ContactRow, Identifiers, IdentifyResponse } from '../core/contact.js'
 import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../core/linking.js'
-import { classifyDatabaseError } from '../db/errors.js'
+import { classifyDatabaseError, describeFailure, type FailureCause } from '../db/errors.js'
 
 /** The database operations the shell needs; lib/identify/store.ts implements them in SQL. */
 export type ContactStore = {
@@ -37,7 +37,13 @@ export type IdentifyOutcome = 'created' | 'linked' | 'merged' | 'unchanged'
 /** The result of identifying a customer: the answer, or why the database could not give it. */
 export type IdentifyResult =
   | { ok: true; outcome: IdentifyOutcome; response: IdentifyResponse; attempts: number }
-  | { ok: false; error: 'conflict' | 'busy' | 'unavailable'; attempts: number }
+  | {
+      ok: false
+      error: 'conflict' | 'busy' | 'unavailable'
+      attempts: number
+      /** The last attempt's failure, for the logs. */
+      cause: FailureCause
+    }
 
 /** How often and how patiently a conflicting write is retried. */
 export type RetryPolicy = {
@@ -117,7 +123,7 @@ export async function identifyContact(
       const isOutOfPatience =
         attempt >= retry.maxAttempts || now().getTime() - started + delay > retry.budgetMs
       if (failure !== 'conflict' || isOutOfPatience) {
-        return { ok: false, error: failure, attempts: attempt }
+        return { ok: false, error: failure, attempts: attempt, cause: describeFailure(error) }
       }
       await sleep(delay)
     }
