@@ -37,6 +37,8 @@ test('defaults every optional variable', () => {
     HOST: '127.0.0.1',
     PGLITE_DATA_DIR: '.data/pglite',
     PORT: 4000,
+    SERVER_MAX_CONNECTIONS: 256,
+    SERVER_REQUEST_TIMEOUT_MS: 10000,
   })
 })
 

@@ -41,6 +41,10 @@ export const EnvSchema = v.object({
   PORT: v.optional(IntegerVar(1, 65535), '4000'),
   /** Where `npm start` listens; 0.0.0.0 exposes it beyond this machine (e.g. in a container). */
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
+  /** How long `npm start` waits for a request's headers and body before answering 408. */
+  SERVER_REQUEST_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '10000'),
+  /** Connections `npm start` keeps open at most; Node closes any past it at once. */
+  SERVER_MAX_CONNECTIONS: v.optional(IntegerVar(1, 100_000), '256'),
   /** Comma-separated API keys for identify; unset leaves it open except in production. */
   IDENTIFY_API_KEYS: v.optional(v.string()),
   DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),
