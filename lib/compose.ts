@@ -8,8 +8,8 @@ import { createHealthHandler } from './health/handler.js'
 import { createApp } from './http/app.js'
 import { type AuthMode, toAuthMode } from './http/auth.js'
 import type { Handler } from './http/endpoint.js'
-import { createIdentifyHandler } from './identify/handler.js'
-import type { ContactStore, IdentifyOptions } from './identify/shell.js'
+import { createIdentifyHandler, type IdentifyDeps } from './identify/handler.js'
+import type { ContactStore } from './identify/shell.js'
 import { createContactStore } from './identify/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
@@ -23,7 +23,8 @@ export type ServiceParts = {
   database: () => Promise<Database>
   identifyAuth: AuthMode
   logger?: Logger
-  identify?: IdentifyOptions
+  /** The identify handler's clock, retries and deadline. */
+  identify?: Omit<IdentifyDeps, 'store' | 'auth' | 'logger'>
   overviewHtml?: string
 }
 
@@ -67,6 +68,7 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
     },
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
     ...parts,
+    identify: { deadlineMs: env.REQUEST_DEADLINE_MS, ...parts.identify },
   })
 }
 

@@ -2,6 +2,7 @@
 // shapes the drivers really produce: Drizzle's wrapper with the driver's error as its cause.
 import { DrizzleQueryError } from 'drizzle-orm'
 import { describe, expect, test } from 'vitest'
+import { DeadlineExceededError } from '../lib/db/deadline.js'
 import { classifyDatabaseError, describeError, describeFailure } from '../lib/db/errors.js'
 
 // A driver error as node-postgres builds one: a message, and a SQLSTATE when the server sent one.
@@ -34,6 +35,14 @@ describe('classifyDatabaseError', () => {
       driverError('Client was closed and is not queryable'),
     ],
     ['a table is missing', 'unexpected', driverError('relation "Contact" does not exist', '42P01')],
+    ['the request deadline passed', 'deadline', new DeadlineExceededError()],
+    [
+      "a Neon round trip aborted at the deadline, which Neon's driver reports as a connection error",
+      'deadline',
+      Object.assign(new Error('Error connecting to database: DeadlineExceededError'), {
+        sourceError: new DeadlineExceededError(),
+      }),
+    ],
   ])('%s: %s', (_, failure, error) => {
     expect(classifyDatabaseError(wrapped(error))).toBe(failure)
   })

@@ -335,12 +335,15 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
         // One HTTP request to read, one batch to write.
         expect([created, unchanged, linked, merged].map((c) => c.roundTrips)).toEqual([2, 1, 2, 2])
       } else {
-        // One statement to read; writing is one transaction: begin, then lock, check and the
-        // writes in one pipeline, then commit once they all succeeded.
+        // One statement to read; writing is one transaction: begin (with the statement timeout
+        // the request's deadline leaves), then lock, check and the writes in one pipeline, then
+        // commit once they all succeeded.
         expect(unchanged.statements).toHaveLength(1)
         for (const { statements } of [created, linked, merged]) {
           expect(statements[0]).toMatch(/^select/)
-          expect(statements[1]).toBe('begin isolation level read committed')
+          expect(statements[1]).toMatch(
+            /^begin isolation level read committed; set local statement_timeout = \d+$/,
+          )
           expect(statements[2]).toMatch(/contact_lock_cluster/)
           expect(statements[3]).toMatch(/contact_assert_cluster_version/)
           expect(statements.at(-1)).toBe('commit')

@@ -1,3 +1,5 @@
+import { DeadlineExceededError } from './deadline.js'
+
 /** How the identify shell treats a failed database call. */
 export type DatabaseFailure =
   /** The cluster changed under the write (or a deadlock was broken): read again and retry. */
@@ -6,6 +8,8 @@ export type DatabaseFailure =
   | 'busy'
   /** The database could not be reached or went away mid-call. */
   | 'unavailable'
+  /** The request's deadline passed before the database answered (./deadline.ts). */
+  | 'deadline'
   /** Anything else: a bug or a broken invariant. */
   | 'unexpected'
 
@@ -46,6 +50,10 @@ const CONNECTION_ERROR_CODES = new Set([
 
 /** Classifies a database error for retrying and for the HTTP status it becomes. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure {
+  // First: an aborted round trip reaches here wrapped as a connection error.
+  for (const cause of walkCauses(error)) {
+    if (cause instanceof DeadlineExceededError) return 'deadline'
+  }
   const code = findErrorCode(error)
   if (code === '40001' || code === '40P01') return 'conflict'
   if (code === '55P03' || code === '57014') return 'busy'

@@ -1,7 +1,9 @@
 /** Neon's serverless driver over HTTP: one HTTP request per statement or per batch. */
 import { neon, neonConfig } from '@neondatabase/serverless'
+import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-http'
 import type { Database, Db } from './database.js'
+import { boundTimeout, timeLeftMs, toRoundTripSignal } from './deadline.js'
 import { migrateOverTcp } from './migrate.js'
 
 /** Where one database's requests go and how long each may take; carried by each request. */
@@ -14,15 +16,16 @@ type NeonRoute = { endpoint: string | undefined; timeoutMs: number }
 const ROUTE_OPTION = 'identityRoute'
 
 function installRoutedFetch(): void {
-  neonConfig.fetchFunction = (
+  neonConfig.fetchFunction = async (
     defaultEndpoint: string,
     init: RequestInit & Record<string, unknown>,
   ) => {
     const { [ROUTE_OPTION]: route, ...rest } = init
     const { endpoint, timeoutMs } = route as NeonRoute
-    // Every round trip is bounded. A batch that timed out may still have committed; the client's
-    // retry then finds the customer already written and answers as usual.
-    return fetch(endpoint ?? defaultEndpoint, { ...rest, signal: AbortSignal.timeout(timeoutMs) })
+    // Every round trip is bounded, by the request's deadline when that comes first. A batch that
+    // timed out may still have committed; the client's retry then finds the customer already
+    // written and answers as usual.
+    return fetch(endpoint ?? defaultEndpoint, { ...rest, signal: toRoundTripSignal(timeoutMs) })
   }
 }
 
@@ -50,7 +53,14 @@ export function openNeonHttp(
     async runBatch(build) {
       const [first, ...rest] = build(db as unknown as Db)
       if (first === undefined) return []
-      return db.batch([first, ...rest])
+      if (timeLeftMs() === Number.POSITIVE_INFINITY) return db.batch([first, ...rest])
+      // Within a request's deadline, the server stops the batch there too, rather than commit it
+      // after the client has given up: its first statement limits the others to the time left.
+      const limit = db.execute(
+        sql`select set_config('statement_timeout', ${String(boundTimeout(timeoutMs))}, true)`,
+      )
+      const [, ...results] = await db.batch([limit, first, ...rest])
+      return results
     },
     migrate: () => migrateOverTcp(url),
     close: async () => {},

@@ -2,6 +2,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import { type BatchStatement, CONNECT_TIMEOUT_MS, type Database, type Db } from './database.js'
+import { assertBeforeDeadline, boundTimeout, timeLeftMs } from './deadline.js'
 import { migrateOverTcp } from './migrate.js'
 
 /** Opens `url` with a pool of at most `poolSize` connections. */
@@ -24,8 +25,8 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
   return {
     driver: 'node-postgres',
     db: drizzle({ client: pool }),
-    runTransaction: (work) => runPooledTransaction(pool, work),
-    runBatch: (build) => runPooledTransaction(pool, (tx) => runPipelined(build(tx))),
+    runTransaction: (work) => runPooledTransaction(pool, timeoutMs, work),
+    runBatch: (build) => runPooledTransaction(pool, timeoutMs, (tx) => runPipelined(build(tx))),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
   }
@@ -36,16 +37,26 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
  * rolls back when it throws. The client goes back to the pool only once a commit or rollback has
  * answered; otherwise it is discarded, whatever step failed (Drizzle's own transaction never
  * releases a client whose `begin` failed, and the pool loses that slot for good).
+ *
+ * Within a request's deadline, no statement outlives it, and nothing commits after it: the
+ * request has been answered 503 by then, and its client told to retry.
  */
-async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
+async function runPooledTransaction<T>(
+  pool: pg.Pool,
+  timeoutMs: number,
+  work: (db: Db) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect()
-  // Set once a commit or rollback has answered: only then is the client known to be reusable.
-  let isIdle = false
+  // False from `begin` until a commit or rollback has answered: only an idle client is reusable.
+  let isIdle = true
   try {
-    await client.query('begin isolation level read committed')
+    const begin = toBeginStatement(timeoutMs)
+    isIdle = false
+    await client.query(begin)
     let result: T
     try {
       result = await work(drizzle({ client }))
+      assertBeforeDeadline()
     } catch (error) {
       await client.query('rollback').then(
         () => {
@@ -61,6 +72,14 @@ async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
   } finally {
     client.release(!isIdle)
   }
+}
+
+// Within a deadline, each statement of the transaction may run for as long as was left of it when
+// the transaction began (else the pool's statement_timeout). Sent with `begin`: no round trip more.
+function toBeginStatement(timeoutMs: number): string {
+  const begin = 'begin isolation level read committed'
+  if (timeLeftMs() === Number.POSITIVE_INFINITY) return begin
+  return `${begin}; set local statement_timeout = ${boundTimeout(timeoutMs)}`
 }
 
 /**

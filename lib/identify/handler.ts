@@ -8,12 +8,15 @@ import { answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
 import { createEndpoint, type Handler, toFailure, toRejection } from '../http/endpoint.js'
+import { DEFAULT_REQUEST_DEADLINE_MS } from '../platform/env.js'
 import { consoleLogger, type Logger } from '../platform/log.js'
 import { parseIdentifyRequest } from './request.js'
 import { type ContactStore, type IdentifyOptions, identifyContact } from './shell.js'
 
 /** What the handler needs from the outside world; tests pass real databases and fixed clocks. */
-export type IdentifyDeps = IdentifyOptions & {
+export type IdentifyDeps = Omit<IdentifyOptions, 'deadline'> & {
+  /** How long a request may take, from arrival to answer; default 8 s (lib/platform/env.ts). */
+  deadlineMs?: number
   store: ContactStore | (() => Promise<ContactStore>)
   /** Who may call; see lib/http/auth.ts. Required, so no entry point is open by omission. */
   auth: AuthMode
@@ -23,7 +26,7 @@ export type IdentifyDeps = IdentifyOptions & {
 /** Returns the `POST /identify` handler: Web `Request` in, `Response` out. */
 export function createIdentifyHandler(deps: IdentifyDeps): Handler {
   const logger = deps.logger ?? consoleLogger
-  const { store, auth } = deps
+  const { store, auth, deadlineMs = DEFAULT_REQUEST_DEADLINE_MS } = deps
   const openStore = typeof store === 'function' ? store : () => Promise.resolve(store)
   if (auth.kind === 'refusing') {
     logger.error({
@@ -42,6 +45,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
     auth,
     logger,
     async handle(request) {
+      const deadline = performance.now() + deadlineMs
       const body = await readJsonBody(request)
       if (!body.ok) return toRejection(body.error)
       const parsed = parseIdentifyRequest(body.body)
@@ -56,7 +60,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
       }
       const { identifiers } = parsed
       try {
-        const result = await identifyContact(await openStore(), identifiers, deps)
+        const result = await identifyContact(await openStore(), identifiers, { ...deps, deadline })
         if (!result.ok) {
           const { attempts, cause } = result
           return toFailure(toRefusalError(result.error), { attempts, cause })

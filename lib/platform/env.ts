@@ -31,6 +31,12 @@ const PostgresUrl = v.pipe(
   v.regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://'),
 )
 
+/**
+ * How long a request may take before it is answered 503, in ms: below the function's
+ * `maxDuration` in vercel.json (10 s), which leaves 2 s for a cold start and the answer.
+ */
+export const DEFAULT_REQUEST_DEADLINE_MS = 8_000
+
 /** Every environment variable the service reads; `.env.example` documents each. */
 export const EnvSchema = v.object({
   DATABASE_URL: optionalVar(PostgresUrl),
@@ -48,6 +54,8 @@ export const EnvSchema = v.object({
   /** Comma-separated API keys for identify; unset leaves it open except in production. */
   IDENTIFY_API_KEYS: v.optional(v.string()),
   DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),
+  /** See DEFAULT_REQUEST_DEADLINE_MS; keep it below vercel.json's maxDuration. */
+  REQUEST_DEADLINE_MS: v.optional(IntegerVar(500, 900_000), String(DEFAULT_REQUEST_DEADLINE_MS)),
   /** Set to 1 by Vercel in its builds and functions. */
   VERCEL: v.optional(v.string()),
   /** Vercel's environment: production, preview or development. */
