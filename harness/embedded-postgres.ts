@@ -142,13 +142,15 @@ function spawnBinary(binary: string, args: string[], { owner, cwd }: SpawnContex
   })
 }
 
-// The message of a binary that could not run: its stderr, and what to do when it was not allowed to.
+// One line: which binary failed and why, and as root, what to do about it.
 function toStartError(binary: string, reason: string, context: SpawnContext): Error {
   const hint =
     context.owner === undefined
       ? ''
-      : ` (it runs as the postgres user, who must be able to enter ${context.cwd}: set TMPDIR to a folder every user can traverse, or TEST_DATABASE_URL to a server of your own)`
-  return new Error(`embedded PostgreSQL: ${basename(binary)} failed${hint}: ${reason}`)
+      : ` (it runs as the postgres user, who must be able to reach ${context.cwd}: set TMPDIR` +
+        ' to a folder every user can traverse, or TEST_DATABASE_URL to a server of your own)'
+  const detail = reason.replace(/\s+/g, ' ').trim()
+  return new Error(`embedded PostgreSQL: ${basename(binary)} failed${hint}: ${detail}`)
 }
 
 async function runToEnd(binary: string, args: string[], context: SpawnContext): Promise<void> {
