@@ -15,6 +15,8 @@ export type NeonHttpProxy = {
   /** HTTP requests received since start or the last reset, whatever their outcome. */
   requests: () => number
   resetRequests: () => void
+  /** Makes every later request wait `ms` before it runs, as a slow or distant endpoint would. */
+  setDelay: (ms: number) => void
   close: () => Promise<void>
 }
 
@@ -80,9 +82,10 @@ export async function startNeonHttpProxy(options: {
   backend.pool.on('connect', (client) => client.on('error', () => {}))
 
   let requestCount = 0
+  let delayMs = 0
   const server = createServer((request, response) => {
     requestCount += 1
-    void answerRequest(backend, request).then(({ status, body }) => {
+    void answerRequest(backend, request, delayMs).then(({ status, body }) => {
       response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body))
     })
   })
@@ -96,6 +99,9 @@ export async function startNeonHttpProxy(options: {
     resetRequests: () => {
       requestCount = 0
     },
+    setDelay: (ms) => {
+      delayMs = ms
+    },
     close: async () => {
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
@@ -105,12 +111,19 @@ export async function startNeonHttpProxy(options: {
   }
 }
 
-async function answerRequest(backend: Backend, request: IncomingMessage): Promise<Reply> {
+// Runs what `request` asks once it has been read and `delayMs` have passed, whether or not its
+// client is still waiting: a database has no way to know.
+async function answerRequest(
+  backend: Backend,
+  request: IncomingMessage,
+  delayMs: number,
+): Promise<Reply> {
   if (request.method !== 'POST' || request.url !== '/sql') {
     return { status: 404, body: { message: 'not found' } }
   }
   try {
     const payload = await readJson(request)
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs))
     const header = (name: string) => request.headers[name.toLowerCase()]
     const output = {
       rawTextOutput: header('Neon-Raw-Text-Output') === 'true',

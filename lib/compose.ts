@@ -11,9 +11,9 @@ import { type AuthMode, toAuthMode } from './http/auth.js'
 import type { Handler } from './http/endpoint.js'
 import { createOpenApiHandler, OPENAPI_OPERATIONS, toOpenApiDocument } from './http/openapi.js'
 import type { RouteName } from './http/routes.js'
-import { createIdentifyHandler } from './identify/handler.js'
+import { createIdentifyHandler, type IdentifyDeps } from './identify/handler.js'
 import { IDENTIFY_OPERATIONS } from './identify/operations.js'
-import type { ContactStore, IdentifyOptions } from './identify/shell.js'
+import type { ContactStore } from './identify/shell.js'
 import { createContactStore } from './identify/store.js'
 import { createCustomersHandler } from './lookup/handler.js'
 import { LOOKUP_OPERATIONS } from './lookup/operations.js'
@@ -39,7 +39,8 @@ export type ServiceParts = {
   /** Who may use the admin API (lookups, explain, events): never the checkout's keys. */
   adminAuth: AuthMode
   logger?: Logger
-  identify?: IdentifyOptions
+  /** The identify handler's clock, retries and deadline. */
+  identify?: Omit<IdentifyDeps, 'store' | 'auth' | 'logger'>
   overviewHtml?: string
 }
 
@@ -114,6 +115,7 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
     adminAuth: toAuthMode(env.ADMIN_API_KEYS, env.VERCEL_ENV, 'ADMIN_API_KEYS'),
     ...parts,
+    identify: { deadlineMs: env.REQUEST_DEADLINE_MS, ...parts.identify },
   })
 }
 

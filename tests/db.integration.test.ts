@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm'
 import type pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { readAllContacts } from '../harness/invariants.js'
+import { runWithDeadline } from '../lib/db/deadline.js'
 import { classifyDatabaseError } from '../lib/db/errors.js'
 import { openDatabase } from '../lib/db/open.js'
 import { contact } from '../lib/db/schema.js'
@@ -102,4 +103,30 @@ describe('node-postgres: a transaction whose connection dies before begin gives 
       await server.drop()
     }
   })
+})
+
+test('node-postgres: a transaction that reaches its commit after the deadline is rolled back, and its connection reused', async () => {
+  const server = await createServerDatabase()
+  const database = await openDatabase(
+    readEnv({
+      DATABASE_URL: server.url,
+      DATABASE_DRIVER: 'node-postgres',
+      DATABASE_POOL_SIZE: '1',
+    }),
+  )
+  try {
+    const late = runWithDeadline(performance.now() + 300, async () =>
+      database.runTransaction?.(async (tx) => {
+        await tx.insert(contact).values(row('late@x.io'))
+        // Every statement answered in time; the caller was answered 503 while this one waited.
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }),
+    )
+    expect(classifyDatabaseError(await late.catch((error: unknown) => error))).toBe('deadline')
+    const rows = await database.db.execute(sql`select count(*)::int as "n" from "Contact"`)
+    expect(rows).toMatchObject({ rows: [{ n: 0 }] })
+  } finally {
+    await database.close()
+    await server.drop()
+  }
 })

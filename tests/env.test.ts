@@ -1,5 +1,6 @@
 // The environment is checked once, with one error naming every bad variable; the driver follows
 // from it (lib/platform/env.ts, lib/db/open.ts). Pure: nothing is opened.
+import { readFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import { toDirectUrl } from '../lib/db/migrate.js'
 import { chooseDriver } from '../lib/db/open.js'
@@ -37,6 +38,9 @@ test('defaults every optional variable', () => {
     HOST: '127.0.0.1',
     PGLITE_DATA_DIR: '.data/pglite',
     PORT: 4000,
+    REQUEST_DEADLINE_MS: 8000,
+    SERVER_MAX_CONNECTIONS: 256,
+    SERVER_REQUEST_TIMEOUT_MS: 10000,
   })
 })
 
@@ -87,4 +91,13 @@ test.each([
   ],
 ])('migrations connect directly: %s', (_, url, direct) => {
   expect(toDirectUrl(url)).toBe(direct)
+})
+
+test("the default request deadline leaves 2 s of Vercel's maxDuration for a cold start and the answer", () => {
+  const vercel = JSON.parse(readFileSync(new URL('../vercel.json', import.meta.url), 'utf8')) as {
+    functions: Record<string, { maxDuration: number }>
+  }
+  for (const { maxDuration } of Object.values(vercel.functions)) {
+    expect(readEnv({}).REQUEST_DEADLINE_MS).toBeLessThanOrEqual(maxDuration * 1000 - 2000)
+  }
 })

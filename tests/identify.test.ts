@@ -12,7 +12,7 @@ import { openTestDatabase, type TestDatabase, waitForAdvisoryWaiter } from './su
 import { captureLogs, createTestClient } from './support/http.js'
 
 const OPEN = { kind: 'open' } as const
-const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 10_000 }
+const FAST_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 }
 const post = (body: unknown) =>
   new Request('http://store.test/identify', {
     method: 'POST',
@@ -31,18 +31,22 @@ describe('identify handler', () => {
   // A store whose writes are each preceded, between this request's read and its write, by a
   // rival request that really changes the same customer: the locked re-check then fails with 40001.
   // It cannot lock before reading (no `whileLocked`, as on Neon's HTTP driver), so every retry races.
+  // `slowWriteMs` makes each attempt last at least that long.
   const handlerWithRival = (
     rivalRequest: (write: number) => unknown | null,
     retry: RetryPolicy = FAST_RETRY,
+    { deadlineMs, slowWriteMs = 0 }: { deadlineMs?: number; slowWriteMs?: number } = {},
   ) => {
     const store = createContactStore(database)
     const rival = createTestClient(database)
     let writes = 0
     const logger = captureLogs()
     const handler = createIdentifyHandler({
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
       store: {
         readCluster: store.readCluster,
         writePlan: async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, slowWriteMs))
           const body = rivalRequest(++writes)
           if (body !== null) await rival.identify(body)
           return store.writePlan(...args)
@@ -75,20 +79,36 @@ describe('identify handler', () => {
     expect(rows).toHaveLength(1 + FAST_RETRY.maxAttempts)
     expect(findViolations(rows)).toEqual([])
     expect(logger.lines).toContainEqual(
-      expect.objectContaining({ status: 503, outcome: 'failed', attempts: 3 }),
+      expect.objectContaining({
+        status: 503,
+        outcome: 'failed',
+        attempts: 3,
+        cause: { kind: 'conflict', code: '40001' },
+      }),
     )
   })
 
-  test('no retry starts once the time budget is spent, however many attempts remain', async () => {
-    const { handler, logger, writes } = handlerWithRival(
-      (write) => ({ email: `rival${write}@x.io`, phoneNumber: '1' }),
-      { ...FAST_RETRY, maxAttempts: 8, budgetMs: 0 },
-    )
-    const response = await handler(post({ email: 'mine@x.io', phoneNumber: '1' }))
-    expect(response.status).toBe(503)
-    expect(writes()).toBe(1)
-    expect(logger.lines).toContainEqual(expect.objectContaining({ outcome: 'failed', attempts: 1 }))
-  })
+  // Attempts of over 600 ms each: after the first, a 1 s deadline leaves less than one attempt.
+  test.each([
+    ['1 s: no retry starts that could not end in time', 1_000, 1],
+    ['5 s: retries while one fits', 5_000, 3],
+  ])(
+    'a conflict on every attempt of 600 ms, with a deadline of %s',
+    async (_, deadlineMs, attempts) => {
+      const { handler, logger, writes } = handlerWithRival(
+        (write) => ({ email: `rival${write}@x.io`, phoneNumber: '1' }),
+        FAST_RETRY,
+        { deadlineMs, slowWriteMs: 600 },
+      )
+      const started = performance.now()
+      const response = await handler(post({ email: 'mine@x.io', phoneNumber: '1' }))
+      expect(response.status).toBe(503)
+      expect(await response.json()).toMatchObject({ error: { code: 'conflict' } })
+      expect(performance.now() - started).toBeLessThan(deadlineMs)
+      expect(writes()).toBe(attempts)
+      expect(logger.lines).toContainEqual(expect.objectContaining({ outcome: 'failed', attempts }))
+    },
+  )
 
   test('a conflict that clears on retry is answered normally', async () => {
     const { handler, logger } = handlerWithRival((write) =>
@@ -326,5 +346,8 @@ test('an unreachable database is a 503 within the connect timeout', async () => 
   expect(await response.json()).toEqual({
     error: { code: 'database_unavailable', message: expect.any(String) },
   })
+  expect(logger.lines).toContainEqual(
+    expect.objectContaining({ status: 503, cause: { kind: 'unavailable', code: 'ECONNREFUSED' } }),
+  )
   await unreachable.close()
 })

@@ -67,6 +67,8 @@ test('a full scenario logs one line per request and no identifier in clear', asy
       error: expect.objectContaining({ code: '42P01' }),
     }),
   )
+  // The failed request's own line names its cause too, by kind and SQLSTATE only.
+  expect(requestLines.at(-1)).toMatchObject({ cause: { kind: 'unexpected', code: '42P01' } })
   const everything = JSON.stringify(service.logs) + service.stderr.join('\n')
   for (const identifier of identifiers) expect(everything).not.toContain(identifier)
   expect(everything).not.toContain('555-0123')

@@ -1,3 +1,5 @@
+import { DeadlineExceededError } from './deadline.js'
+
 /** How the identify shell treats a failed database call. */
 export type DatabaseFailure =
   /** The cluster changed under the write (or a deadlock was broken): read again and retry. */
@@ -6,6 +8,8 @@ export type DatabaseFailure =
   | 'busy'
   /** The database could not be reached or went away mid-call. */
   | 'unavailable'
+  /** The request's deadline passed before the database answered (./deadline.ts). */
+  | 'deadline'
   /** Anything else: a bug or a broken invariant. */
   | 'unexpected'
 
@@ -46,6 +50,10 @@ const CONNECTION_ERROR_CODES = new Set([
 
 /** Classifies a database error for retrying and for the HTTP status it becomes. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure {
+  // First: an aborted round trip reaches here wrapped as a connection error.
+  for (const cause of walkCauses(error)) {
+    if (cause instanceof DeadlineExceededError) return 'deadline'
+  }
   const code = findErrorCode(error)
   if (code === '40001' || code === '40P01') return 'conflict'
   if (code === '55P03' || code === '57014') return 'busy'
@@ -81,4 +89,17 @@ export function describeError(error: unknown): { name: string; code?: string; me
     ...(code === undefined ? {} : { code }),
     message: innermost instanceof Error ? innermost.message : String(innermost),
   }
+}
+
+/** What a log line may say about a failed call: how it was classified and its code, no message. */
+export type FailureCause = { kind: DatabaseFailure; code?: string }
+
+// A SQLSTATE or a Node.js error code; anything else a driver put in `code` is left out.
+const CODE_SHAPE = /^[A-Za-z0-9_]{1,32}$/
+
+/** Describes `error` for a request's log line: its kind and SQLSTATE (or Node's code), if any. */
+export function describeFailure(error: unknown): FailureCause {
+  const code = findErrorCode(error)
+  const kind = classifyDatabaseError(error)
+  return code !== undefined && CODE_SHAPE.test(code) ? { kind, code } : { kind }
 }

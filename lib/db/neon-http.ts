@@ -1,7 +1,9 @@
 /** Neon's serverless driver over HTTP: one HTTP request per statement or per batch. */
 import { type HTTPQueryOptions, neon, neonConfig } from '@neondatabase/serverless'
+import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-http'
 import { type Database, type Db, DISABLE_JIT } from './database.js'
+import { boundTimeout, timeLeftMs, toRoundTripSignal } from './deadline.js'
 import { migrateOverTcp } from './migrate.js'
 
 /** Where one database's requests go and how long each may take; carried by each request. */
@@ -14,15 +16,16 @@ type NeonRoute = { endpoint: string | undefined; timeoutMs: number }
 const ROUTE_OPTION = 'identityRoute'
 
 function installRoutedFetch(): void {
-  neonConfig.fetchFunction = (
+  neonConfig.fetchFunction = async (
     defaultEndpoint: string,
     init: RequestInit & Record<string, unknown>,
   ) => {
     const { [ROUTE_OPTION]: route, ...rest } = init
     const { endpoint, timeoutMs } = route as NeonRoute
-    // Every round trip is bounded. A batch that timed out may still have committed; the client's
-    // retry then finds the customer already written and answers as usual.
-    return fetch(endpoint ?? defaultEndpoint, { ...rest, signal: AbortSignal.timeout(timeoutMs) })
+    // Every round trip is bounded, by the request's deadline when that comes first. A batch that
+    // timed out may still have committed; the client's retry then finds the customer already
+    // written and answers as usual.
+    return fetch(endpoint ?? defaultEndpoint, { ...rest, signal: toRoundTripSignal(timeoutMs) })
   }
 }
 
@@ -61,8 +64,19 @@ export function openNeonHttp(
     async runBatch(build) {
       const statements = build(db as unknown as Db)
       if (statements.length === 0) return []
-      const [, ...results] = await db.batch([db.execute(DISABLE_JIT), ...statements])
-      return results
+      const settings = [db.execute(DISABLE_JIT)]
+      // Within a request's deadline, the server stops the batch there too, rather than commit it
+      // after the client has given up: a setting before the statements limits them to the time
+      // left. A whole number of milliseconds, so it can be written into the statement.
+      if (timeLeftMs() !== Number.POSITIVE_INFINITY) {
+        const limitMs = Math.max(1, Math.floor(boundTimeout(timeoutMs)))
+        settings.push(db.execute(sql.raw(`set local statement_timeout = ${limitMs}`)))
+      }
+      const results = await db.batch([...settings, ...statements] as [
+        (typeof settings)[number],
+        ...typeof statements,
+      ])
+      return results.slice(settings.length)
     },
     runRead: (read) => read(readDb as unknown as Db),
     migrate: () => migrateOverTcp(url),

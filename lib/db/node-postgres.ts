@@ -8,11 +8,8 @@ import {
   type Db,
   DISABLE_JIT,
 } from './database.js'
+import { assertBeforeDeadline, boundTimeout, timeLeftMs } from './deadline.js'
 import { migrateOverTcp } from './migrate.js'
-
-// Begins with JIT off in the same message (the simple protocol takes several statements): one
-// call, one answer.
-const BEGIN_WITHOUT_JIT = `begin isolation level read committed; ${DISABLE_JIT}`
 
 /** Opens `url` with a pool of at most `poolSize` connections. */
 export function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Database {
@@ -34,9 +31,9 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
   return {
     driver: 'node-postgres',
     db: drizzle({ client: pool }),
-    runTransaction: (work) => runPooledTransaction(pool, work),
-    runBatch: (build) => runPooledTransaction(pool, (tx) => runPipelined(build(tx))),
-    runRead: (read) => runPipelinedRead(pool, read),
+    runTransaction: (work) => runPooledTransaction(pool, timeoutMs, work),
+    runBatch: (build) => runPooledTransaction(pool, timeoutMs, (tx) => runPipelined(build(tx))),
+    runRead: (read) => runPipelinedRead(pool, timeoutMs, read),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
   }
@@ -47,16 +44,26 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
  * rolls back when it throws. The client goes back to the pool only once a commit or rollback has
  * answered; otherwise it is discarded, whatever step failed (Drizzle's own transaction never
  * releases a client whose `begin` failed, and the pool loses that slot for good).
+ *
+ * Within a request's deadline, no statement outlives it, and nothing commits after it: the
+ * request has been answered 503 by then, and its client told to retry.
  */
-async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<T>): Promise<T> {
+async function runPooledTransaction<T>(
+  pool: pg.Pool,
+  timeoutMs: number,
+  work: (db: Db) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect()
-  // Set once a commit or rollback has answered: only then is the client known to be reusable.
-  let isIdle = false
+  // False from `begin` until a commit or rollback has answered: only an idle client is reusable.
+  let isIdle = true
   try {
-    await client.query(BEGIN_WITHOUT_JIT)
+    const begin = toBeginStatement(timeoutMs)
+    isIdle = false
+    await client.query(begin)
     let result: T
     try {
       result = await work(drizzle({ client }))
+      assertBeforeDeadline()
     } catch (error) {
       await client.query('rollback').then(
         () => {
@@ -74,18 +81,32 @@ async function runPooledTransaction<T>(pool: pg.Pool, work: (db: Db) => Promise<
   }
 }
 
+// Every transaction begins with JIT off (lib/db/database.ts), and, within a deadline, lets each
+// statement run for as long as was left of it when the transaction began (else the pool's
+// statement_timeout). All in the `begin` message (the simple protocol takes several statements):
+// no round trip more.
+function toBeginStatement(timeoutMs: number): string {
+  const begin = `begin isolation level read committed; ${DISABLE_JIT}`
+  if (timeLeftMs() === Number.POSITIVE_INFINITY) return begin
+  return `${begin}; set local statement_timeout = ${boundTimeout(timeoutMs)}`
+}
+
 /**
  * Runs the one statement `read` issues in a READ COMMITTED transaction of its own behind
  * DISABLE_JIT, on a client of `pool`. Begin with the setting, the statement and commit leave in
  * one flight (the pool's clients pipeline): the round trip of the statement alone. A failed
  * statement makes the commit a rollback; the client goes back to the pool once either answered.
  */
-async function runPipelinedRead<T>(pool: pg.Pool, read: (db: Db) => Promise<T>): Promise<T> {
+async function runPipelinedRead<T>(
+  pool: pg.Pool,
+  timeoutMs: number,
+  read: (db: Db) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect()
   let isIdle = false
   try {
     const steps = await settleInOrder([
-      client.query(BEGIN_WITHOUT_JIT),
+      client.query(toBeginStatement(timeoutMs)),
       issue(() => read(toClientHandle(client))),
       client.query('commit'),
     ])

@@ -18,7 +18,14 @@ export type ApiError = {
 }
 
 /** Why the database could not serve a request that was itself fine. */
-export type DatabaseRefusal = 'conflict' | 'busy' | 'unavailable'
+export type DatabaseRefusal = 'conflict' | 'busy' | 'unavailable' | 'deadline'
+
+const BUSY: ApiError = {
+  status: 503,
+  code: 'busy',
+  message: 'The database is busy; retry shortly',
+  headers: { 'retry-after': '1' },
+}
 
 const REFUSALS: Record<DatabaseRefusal, ApiError> = {
   conflict: {
@@ -27,12 +34,10 @@ const REFUSALS: Record<DatabaseRefusal, ApiError> = {
     message: 'This customer is being updated by other requests; retry shortly',
     headers: { 'retry-after': '1' },
   },
-  busy: {
-    status: 503,
-    code: 'busy',
-    message: 'The database is busy; retry shortly',
-    headers: { 'retry-after': '1' },
-  },
+  busy: BUSY,
+  // The database did not answer within the request's deadline: slow, as when a statement runs
+  // into its timeout (busy too), and whichever of the two cuts it first, the client sees the same.
+  deadline: BUSY,
   unavailable: {
     status: 503,
     code: 'database_unavailable',

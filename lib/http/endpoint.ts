@@ -2,6 +2,7 @@
  * What every endpoint does around its own work: allow its methods, check the caller, give the
  * request an id, turn anything thrown into the standard answer, and log one line per request.
  */
+import { describeFailure, type FailureCause } from '../db/errors.js'
 import type { Logger } from '../platform/log.js'
 import { type ApiError, answerThrown, toErrorResponse, toMethodNotAllowed } from './answer.js'
 import { type AuthMode, checkAuthorization } from './auth.js'
@@ -15,6 +16,8 @@ export type Handled = {
   outcome: string
   /** Attempts at the database, when known. */
   attempts?: number
+  /** Why it failed (a refusal or a thrown error): a kind and a code, never an identifier. */
+  cause?: FailureCause
 }
 
 /** What the endpoint knows of a request beyond the request itself. */
@@ -29,12 +32,11 @@ export const toRejection = (error: ApiError): Handled => ({
   outcome: 'rejected',
 })
 
-/** Returns a `Handled` for a refusal or a caught failure, logged as `failed`. */
-export const toFailure = (error: ApiError, attempts?: number): Handled => ({
-  response: toErrorResponse(error),
-  outcome: 'failed',
-  ...(attempts === undefined ? {} : { attempts }),
-})
+/** Returns a `Handled` for a refusal or a caught failure, logged as `failed` with its cause. */
+export const toFailure = (
+  error: ApiError,
+  details: { attempts?: number; cause?: FailureCause } = {},
+): Handled => ({ response: toErrorResponse(error), outcome: 'failed', ...details })
 
 /**
  * Returns a handler that answers `methods` only, callers `auth` allows only (when given), and
@@ -56,15 +58,15 @@ export function createEndpoint(spec: {
     try {
       return await handle(request, context)
     } catch (error) {
-      return toFailure(answerThrown(error, { logger, msg: `${name} failed` }))
+      return toFailure(answerThrown(error, { logger, msg: `${name} failed` }), {
+        cause: describeFailure(error),
+      })
     }
   }
   return async (request) => {
     const started = performance.now()
-    const requestId =
-      (request.headers.get('x-vercel-id') ?? request.headers.get('x-request-id'))?.slice(0, 128) ??
-      crypto.randomUUID()
-    const { response, outcome, attempts } = await handleSafely(request, { requestId })
+    const requestId = toRequestId(request.headers)
+    const { response, outcome, attempts, cause } = await handleSafely(request, { requestId })
     response.headers.set('x-request-id', requestId)
     logger.info({
       msg: name,
@@ -74,8 +76,24 @@ export function createEndpoint(spec: {
       status: response.status,
       outcome,
       ...(attempts === undefined ? {} : { attempts }),
+      ...(cause === undefined ? {} : { cause }),
       ms: Math.round((performance.now() - started) * 10) / 10,
     })
     return response
   }
+}
+
+// A caller's id is logged as it is, so only an id-like shape is: nothing that can hold an email,
+// a name or a line break. Vercel's id is its regions then node-timestamp-hash, e.g.
+// `sfo1::iad1::hmvhs-1771412927491-912582182ea4`; outside Vercel, a caller could send it too.
+const CALLER_ID = /^[A-Za-z0-9._:-]{1,64}$/
+const VERCEL_ID = /^(?=.{1,128}$)[a-z0-9]+(::[a-z0-9]+)*::[a-z0-9]+(-[a-z0-9]+)*$/
+
+// Returns Vercel's request id, else the caller's `x-request-id`, if id-shaped; else a new UUID.
+function toRequestId(headers: Headers): string {
+  const vercelId = headers.get('x-vercel-id')
+  if (vercelId !== null && VERCEL_ID.test(vercelId)) return vercelId
+  const callerId = headers.get('x-request-id')
+  if (callerId !== null && CALLER_ID.test(callerId)) return callerId
+  return crypto.randomUUID()
 }

@@ -3,17 +3,21 @@
  * (./shell.ts). Methods, the caller's key, the request id, thrown errors and the request's log
  * line are the endpoint's (lib/http/endpoint.ts); no identifier ever reaches the logs.
  */
+import { describeFailure } from '../db/errors.js'
 import { answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
 import { createEndpoint, type Handler, toFailure, toRejection } from '../http/endpoint.js'
 import { toInvalidRequest } from '../http/validation.js'
+import { DEFAULT_REQUEST_DEADLINE_MS } from '../platform/env.js'
 import { consoleLogger, type Logger } from '../platform/log.js'
 import { parseIdentifyRequest } from './request.js'
 import { type ContactStore, type IdentifyOptions, identifyContact } from './shell.js'
 
 /** What the handler needs from the outside world; tests pass real databases and fixed clocks. */
-export type IdentifyDeps = IdentifyOptions & {
+export type IdentifyDeps = Omit<IdentifyOptions, 'deadline'> & {
+  /** How long a request may take, from arrival to answer; default 8 s (lib/platform/env.ts). */
+  deadlineMs?: number
   store: ContactStore | (() => Promise<ContactStore>)
   /** Who may call; see lib/http/auth.ts. Required, so no entry point is open by omission. */
   auth: AuthMode
@@ -23,7 +27,7 @@ export type IdentifyDeps = IdentifyOptions & {
 /** Returns the `POST /identify` handler: Web `Request` in, `Response` out. */
 export function createIdentifyHandler(deps: IdentifyDeps): Handler {
   const logger = deps.logger ?? consoleLogger
-  const { store, auth } = deps
+  const { store, auth, deadlineMs = DEFAULT_REQUEST_DEADLINE_MS } = deps
   const openStore = typeof store === 'function' ? store : () => Promise.resolve(store)
   if (auth.kind === 'refusing') {
     logger.error({
@@ -42,14 +46,22 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
     auth,
     logger,
     async handle(request, { requestId }) {
+      const deadline = performance.now() + deadlineMs
       const body = await readJsonBody(request)
       if (!body.ok) return toRejection(body.error)
       const parsed = parseIdentifyRequest(body.body)
       if (!parsed.ok) return toRejection(toInvalidRequest(parsed.issues))
       const { identifiers } = parsed
       try {
-        const result = await identifyContact(await openStore(), identifiers, { ...deps, requestId })
-        if (!result.ok) return toFailure(toRefusalError(result.error), result.attempts)
+        const result = await identifyContact(await openStore(), identifiers, {
+          ...deps,
+          deadline,
+          requestId,
+        })
+        if (!result.ok) {
+          const { attempts, cause } = result
+          return toFailure(toRefusalError(result.error), { attempts, cause })
+        }
         return {
           response: toJsonResponse(result.response),
           outcome: result.outcome,
@@ -61,7 +73,9 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
         const secrets = [identifiers.email, identifiers.phoneNumber].filter(
           (value) => value !== null,
         )
-        return toFailure(answerThrown(error, { logger, msg: 'identify failed', secrets }))
+        return toFailure(answerThrown(error, { logger, msg: 'identify failed', secrets }), {
+          cause: describeFailure(error),
+        })
       }
     },
   })

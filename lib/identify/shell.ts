@@ -5,7 +5,13 @@
  */
 import type { ContactRow, Identifiers, IdentifyResponse } from '../core/contact.js'
 import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../core/linking.js'
-import { classifyDatabaseError } from '../db/errors.js'
+import { raceDeadline, runWithDeadline, timeLeftMs } from '../db/deadline.js'
+import {
+  classifyDatabaseError,
+  type DatabaseFailure,
+  describeFailure,
+  type FailureCause,
+} from '../db/errors.js'
 
 /** The database operations the shell needs; lib/identify/store.ts implements them in SQL. */
 export type ContactStore = {
@@ -41,7 +47,13 @@ export type IdentifyOutcome = 'created' | 'linked' | 'merged' | 'unchanged'
 /** The result of identifying a customer: the answer, or why the database could not give it. */
 export type IdentifyResult =
   | { ok: true; outcome: IdentifyOutcome; response: IdentifyResponse; attempts: number }
-  | { ok: false; error: 'conflict' | 'busy' | 'unavailable'; attempts: number }
+  | {
+      ok: false
+      error: Exclude<DatabaseFailure, 'unexpected'>
+      attempts: number
+      /** The last attempt's failure, for the logs. */
+      cause: FailureCause
+    }
 
 /** How often and how patiently a conflicting write is retried. */
 export type RetryPolicy = {
@@ -49,22 +61,16 @@ export type RetryPolicy = {
   /** Backoff before retry n (1-based) is uniformly random in [0, min(maxDelayMs, baseDelayMs * 2^n)). */
   baseDelayMs: number
   maxDelayMs: number
-  /**
-   * No retry starts once this long has passed since the first attempt: the answer must reach the
-   * client before the platform kills the function (Vercel: 10 s).
-   */
-  budgetMs: number
 }
 
-/** The default: up to eight attempts within 4 s, each backoff at most 250 ms. */
+/** The default: up to eight attempts, each backoff at most 250 ms; the deadline bounds them all. */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 8,
   baseDelayMs: 10,
   maxDelayMs: 250,
-  budgetMs: 4_000,
 }
 
-/** The clock, randomness and patience of `identifyContact`; tests fix them. */
+/** The clock, randomness, patience and deadline of `identifyContact`; tests fix them. */
 export type IdentifyOptions = {
   /** The id the ledger records the request's changes under. */
   requestId?: string
@@ -72,6 +78,12 @@ export type IdentifyOptions = {
   retry?: RetryPolicy
   random?: () => number
   sleep?: (ms: number) => Promise<void>
+  /**
+   * When the answer is due, on the `performance.now()` clock. Every round trip is bounded by the
+   * time left, an attempt still running then is abandoned (its transaction cannot commit), and no
+   * retry starts that the time left cannot fit. Unset: no deadline (the integrity repair).
+   */
+  deadline?: number
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -84,10 +96,20 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * may lose every race after it on a busy customer, so where the store can, every retry takes the
  * locks first and reads and writes under them: it then waits its turn instead of racing again.
  */
-export async function identifyContact(
+export function identifyContact(
   store: ContactStore,
   request: Identifiers,
   options: IdentifyOptions = {},
+): Promise<IdentifyResult> {
+  const { deadline } = options
+  const identify = () => identifyWithRetries(store, request, options)
+  return deadline === undefined ? identify() : runWithDeadline(deadline, identify)
+}
+
+async function identifyWithRetries(
+  store: ContactStore,
+  request: Identifiers,
+  options: IdentifyOptions,
 ): Promise<IdentifyResult> {
   const {
     now = () => new Date(),
@@ -95,7 +117,8 @@ export async function identifyContact(
     random = Math.random,
     sleep = sleepFor,
   } = options
-  const started = now().getTime()
+  // What an attempt needs, as far as this request knows: its longest attempt so far.
+  let longestAttemptMs = 0
   // The plan of the latest attempt: its leaders are what a retry locks before reading.
   let latest: LinkPlan | undefined
   const readPlanWrite = async (from: ContactStore) => {
@@ -107,11 +130,13 @@ export async function identifyContact(
     return { plan, insertedId }
   }
   for (let attempt = 1; ; attempt++) {
+    const attemptStarted = performance.now()
     try {
-      const { plan, insertedId } =
+      const { plan, insertedId } = await raceDeadline(
         latest === undefined || store.whileLocked === undefined
-          ? await readPlanWrite(store)
-          : await store.whileLocked(request, latest.rootIds, readPlanWrite)
+          ? readPlanWrite(store)
+          : store.whileLocked(request, latest.rootIds, readPlanWrite),
+      )
       return {
         ok: true,
         outcome: toOutcome(plan),
@@ -121,11 +146,13 @@ export async function identifyContact(
     } catch (error) {
       const failure = classifyDatabaseError(error)
       if (failure === 'unexpected') throw error
+      longestAttemptMs = Math.max(longestAttemptMs, performance.now() - attemptStarted)
       const delay = random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt)
+      // A retry that cannot end before the deadline would only be cut there, for the same 503.
       const isOutOfPatience =
-        attempt >= retry.maxAttempts || now().getTime() - started + delay > retry.budgetMs
+        attempt >= retry.maxAttempts || timeLeftMs() - delay < longestAttemptMs
       if (failure !== 'conflict' || isOutOfPatience) {
-        return { ok: false, error: failure, attempts: attempt }
+        return { ok: false, error: failure, attempts: attempt, cause: describeFailure(error) }
       }
       await sleep(delay)
     }

@@ -31,6 +31,12 @@ const PostgresUrl = v.pipe(
   v.regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://'),
 )
 
+/**
+ * How long a request may take before it is answered 503, in ms: below the function's
+ * `maxDuration` in vercel.json (10 s), which leaves 2 s for a cold start and the answer.
+ */
+export const DEFAULT_REQUEST_DEADLINE_MS = 8_000
+
 /** Every environment variable the service reads; `.env.example` documents each. */
 export const EnvSchema = v.object({
   DATABASE_URL: optionalVar(PostgresUrl),
@@ -41,11 +47,17 @@ export const EnvSchema = v.object({
   PORT: v.optional(IntegerVar(1, 65535), '4000'),
   /** Where `npm start` listens; 0.0.0.0 exposes it beyond this machine (e.g. in a container). */
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
+  /** How long `npm start` waits for a request's headers and body before answering 408. */
+  SERVER_REQUEST_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '10000'),
+  /** Connections `npm start` keeps open at most; Node closes any past it at once. */
+  SERVER_MAX_CONNECTIONS: v.optional(IntegerVar(1, 100_000), '256'),
   /** Comma-separated API keys for identify; unset leaves it open except in production. */
   IDENTIFY_API_KEYS: v.optional(v.string()),
   /** Comma-separated API keys for the admin API; never the same as identify's. */
   ADMIN_API_KEYS: v.optional(v.string()),
   DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),
+  /** See DEFAULT_REQUEST_DEADLINE_MS; keep it below vercel.json's maxDuration. */
+  REQUEST_DEADLINE_MS: v.optional(IntegerVar(500, 900_000), String(DEFAULT_REQUEST_DEADLINE_MS)),
   /** Set to 1 by Vercel in its builds and functions. */
   VERCEL: v.optional(v.string()),
   /** Vercel's environment: production, preview or development. */
