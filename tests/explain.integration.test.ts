@@ -87,7 +87,7 @@ const ROLES: [string, RegExp][] = [
   ['check', /^select contact_assert_cluster_version\(/],
   ['read', /^select .* from "Contact" where .*with recursive/s],
   ['promote', /^update "Contact" set .* where "Contact"."id" = \$\d+$/s],
-  ['relink', /^update "Contact" set .* where "Contact"."id" in \(/s],
+  ['relink', /^update "Contact" set .* where "Contact"."id" = any\(/s],
   ['insert', /^insert into "Contact"/],
 ]
 const toRole = (text: string) =>

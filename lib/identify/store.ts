@@ -2,7 +2,7 @@
  * Reads and rewrites customer clusters in the `Contact` table, with the statements the write
  * protocol needs (README, Decisions: "Concurrency protocol").
  */
-import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
+import { asc, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import type { Identifiers } from '../core/contact.js'
 import type { LinkPlan } from '../core/linking.js'
 import {
@@ -81,12 +81,12 @@ export function toLockIdentifiers(identifiers: Identifiers): string[] {
   return keys
 }
 
-// Arrays are passed element by element so every driver binds them the same way.
+// An array is one bind parameter, however long: a message carries at most 65,535 parameters, and
+// past that the count wraps and the server rejects the bind (08P01). node-postgres, Neon's driver
+// and PGlite all send a JavaScript array as the text of an array literal, quoting each element
+// (tests/large-customers.integration.test.ts).
 const toArray = (values: readonly (string | number)[], type: 'text' | 'integer') =>
-  sql`array[${sql.join(
-    values.map((value) => sql`${value}`),
-    sql`, `,
-  )}]::${sql.raw(type)}[]`
+  sql`${sql.param(values)}::${sql.raw(type)}[]`
 
 /**
  * Returns a store over `database` that reads and writes with the statements above. The read is
@@ -208,7 +208,7 @@ function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchSta
       db
         .update(contact)
         .set({ linkedId: plan.primaryId, linkPrecedence: 'secondary', updatedAt: plan.now })
-        .where(inArray(contact.id, plan.relinkIds)),
+        .where(sql`${contact.id} = any(${toArray(plan.relinkIds, 'integer')})`),
     )
   }
   if (plan.insert !== null) {

@@ -1,0 +1,106 @@
+// Customers far larger than any request should meet, in the shapes a hostile review built: each
+// must still be answered and healed, on every driver. The rows are loaded with set-based SQL,
+// not through the service, so each case takes seconds.
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { findViolations, readAllContacts } from '../harness/invariants.js'
+import type { Database } from '../lib/db/database.js'
+import { identifyContact } from '../lib/identify/shell.js'
+import { createContactStore } from '../lib/identify/store.js'
+import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
+import { createTestClient } from './support/http.js'
+
+// Past 65,535, a count of bind parameters no longer fits the protocol's 16-bit field.
+const BEYOND_PARAMETER_LIMIT = 70_000
+
+describe.each(ALL_DRIVERS)('on %s', (driver) => {
+  let database: TestDatabase
+  let client: ReturnType<typeof createTestClient>
+
+  beforeAll(async () => {
+    database = await openTestDatabase(driver)
+    client = createTestClient(database)
+  })
+  afterAll(() => database.dispose())
+  beforeEach(async () => {
+    await database.query('truncate "Contact" restart identity')
+    client.logger.lines.length = 0
+  })
+
+  test(`a merge that re-links ${BEYOND_PARAMETER_LIMIT.toLocaleString('en')} rows answers 200 and leaves one valid customer`, async () => {
+    // Customer 1 is one row; customer 2 is a primary and its secondaries, all younger.
+    await database.query(`
+      insert into "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt")
+      overriding system value values
+        (1, 'old@large.test', '100', null, 'primary', '2024-01-01'),
+        (2, 'big@large.test', '200', null, 'primary', '2024-01-02')`)
+    await database.query(`
+      insert into "Contact" ("id", "email", "linkedId", "linkPrecedence", "createdAt")
+      overriding system value
+      select n, 'b' || n || '@large.test', 2, 'secondary', '2024-01-03'
+      from generate_series(3, ${BEYOND_PARAMETER_LIMIT + 2}) n`)
+    await database.query(`select setval('"Contact_id_seq"', ${BEYOND_PARAMETER_LIMIT + 2})`)
+
+    const { status, body } = await client.identify({
+      email: 'old@large.test',
+      phoneNumber: '200',
+    })
+
+    expect(status, JSON.stringify(body).slice(0, 300)).toBe(200)
+    const { contact } = body as { contact: { primaryContactId: number; secondaryContactIds: [] } }
+    expect(contact.primaryContactId).toBe(1)
+    expect(contact.secondaryContactIds).toHaveLength(BEYOND_PARAMETER_LIMIT + 1)
+    const rows = await readAllContacts(database)
+    expect(findViolations(rows)).toEqual([])
+    expect(rows.filter((row) => row.linkedId !== 1).map((row) => row.id)).toEqual([1])
+  })
+
+  // Lists travel as one array parameter, whose text form quotes these characters: each driver
+  // must send them so that the lock keys are the identifiers themselves.
+  test('identifiers holding quotes, commas, braces, backslashes and NULL are locked as themselves', async () => {
+    const request = { email: 'a"b\\c,{d} NULL@x.io', phoneNumber: "'1',2" }
+    const probe = probeLocks(database)
+    const result = await identifyContact(createContactStore(probe.database), request)
+    expect(result).toMatchObject({ ok: true, outcome: 'created' })
+    const expected = await database.query<{ key: number }>(
+      `select hashtext(key) as key from unnest($1::text[]) as key order by 1`,
+      [[`email:${request.email}`, `phone:${request.phoneNumber}`]],
+    )
+    expect(probe.held().map(({ key }) => key)).toEqual(expected.map(({ key }) => key))
+    const rows = await readAllContacts(database)
+    expect(rows.map((row) => [row.email, row.phoneNumber])).toEqual([
+      [request.email, request.phoneNumber],
+    ])
+  })
+})
+
+/** An advisory lock a write batch held at its end: its key pair and mode. */
+type HeldLock = { space: number; key: number; mode: string }
+
+/**
+ * The same database, whose write batches end by listing the advisory locks their transaction
+ * holds; `held()` returns those of the latest batch, ordered by key pair.
+ */
+function probeLocks(database: Database): { database: Database; held: () => HeldLock[] } {
+  let held: HeldLock[] = []
+  const probed: Database = {
+    ...database,
+    runBatch: async (build) => {
+      const results = await database.runBatch((db) => [
+        ...build(db),
+        db.execute(sql`
+          select classid::int8 as "space", objid::int8 as "key", mode from pg_locks
+          where locktype = 'advisory' and objsubid = 2 and pid = pg_backend_pid()
+          order by 1, 2, 3`),
+      ])
+      // pg_locks shows the two int4 halves of a key as unsigned oids.
+      held = (results.at(-1) as { rows: HeldLock[] }).rows.map((lock) => ({
+        space: Number(lock.space) | 0,
+        key: Number(lock.key) | 0,
+        mode: lock.mode,
+      }))
+      return results.slice(0, -1)
+    },
+  }
+  return { database: probed, held: () => held }
+}
