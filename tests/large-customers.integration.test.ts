@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { findViolations, readAllContacts } from '../harness/invariants.js'
 import type { Database } from '../lib/db/database.js'
+import { MAX_LEADER_LOCKS } from '../lib/identify/cluster-locks.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
@@ -12,6 +13,13 @@ import { createTestClient } from './support/http.js'
 
 // Past 65,535, a count of bind parameters no longer fits the protocol's 16-bit field.
 const BEYOND_PARAMETER_LIMIT = 70_000
+
+// One advisory lock per leader of this many would exhaust a default server's lock table (64 per
+// connection, shared by all): out of shared memory (53200).
+const ORPHANS = 20_000
+// The advisory locks one write may hold, whatever the shape of its customer: its leaders', the
+// one over all clusters, and its email's and phone number's.
+const MAX_LOCKS = MAX_LEADER_LOCKS + 3
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
   let database: TestDatabase
@@ -53,6 +61,71 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     const rows = await readAllContacts(database)
     expect(findViolations(rows)).toEqual([])
     expect(rows.filter((row) => row.linkedId !== 1).map((row) => row.id)).toEqual([1])
+  })
+
+  test(`a request for ${ORPHANS.toLocaleString('en')} secondaries of a deleted primary answers 200, heals them into one customer and takes a few locks`, async () => {
+    // Rule 5: each secondary of a deleted primary leads its own rows, so the phone they share
+    // names a cluster of that many leaders.
+    await database.query(`
+      insert into "Contact" ("id", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "deletedAt")
+      overriding system value values (1, '555', null, 'primary', '2024-01-01', '2024-02-01')`)
+    await database.query(`
+      insert into "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt")
+      overriding system value
+      select n, 'o' || n || '@large.test', '555', 1, 'secondary', '2024-01-02'
+      from generate_series(2, ${ORPHANS + 1}) n`)
+    await database.query(`select setval('"Contact_id_seq"', ${ORPHANS + 1})`)
+    const probe = probeLocks(database)
+    const store = createContactStore(probe.database)
+
+    const { status, body } = await createTestClient(probe.database).identify({ phoneNumber: '555' })
+
+    expect(status, JSON.stringify(body)).toBe(200)
+    expect((body as { contact: { primaryContactId: number } }).contact.primaryContactId).toBe(2)
+    expect(probe.held().length).toBeLessThanOrEqual(MAX_LOCKS)
+    const rows = await readAllContacts(database)
+    expect(findViolations(rows)).toEqual([])
+    expect(rows.filter((row) => row.deletedAt === null && row.linkedId !== 2)).toHaveLength(1)
+    // Healed: the next write is an ordinary one, locking the one leader and its identifiers.
+    const next = await identifyContact(store, { email: 'new@large.test', phoneNumber: '555' })
+    expect(next).toMatchObject({ ok: true, outcome: 'linked', attempts: 1 })
+    expect(probe.held().length).toBeLessThanOrEqual(4)
+  })
+
+  // The bound is written twice, in contact_lock_keys and in lib/identify/cluster-locks.ts, which
+  // must agree on which locks a write holds.
+  test.each([
+    [MAX_LEADER_LOCKS, 'one lock each, and the lock over all clusters shared', 'ShareLock'],
+    [MAX_LEADER_LOCKS + 1, 'the lock over all clusters alone, exclusive', 'ExclusiveLock'],
+  ])('a write of %i leaders takes %s', async (leaders, _, mode) => {
+    await database.query(`
+      insert into "Contact" ("id", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "deletedAt")
+      overriding system value values (1, '555', null, 'primary', '2024-01-01', '2024-02-01')`)
+    await database.query(`
+      insert into "Contact" ("id", "phoneNumber", "linkedId", "linkPrecedence", "createdAt")
+      overriding system value
+      select n, '555', 1, 'secondary', '2024-01-02' from generate_series(2, ${leaders + 1}) n`)
+    await database.query(`select setval('"Contact_id_seq"', ${leaders + 1})`)
+    const probe = probeLocks(database)
+
+    const result = await identifyContact(createContactStore(probe.database), {
+      email: null,
+      phoneNumber: '555',
+    })
+
+    expect(result).toMatchObject({ ok: true, outcome: 'merged' })
+    const [spaces] = await database.query<Record<'root' | 'clusters' | 'identifier', number>>(
+      `select hashtext('Contact.root') as root, hashtext('Contact.clusters') as clusters,
+         hashtext('Contact.identifier') as identifier`,
+    )
+    const held = probe.held()
+    const roots = held.filter(({ space }) => space === spaces?.root).map(({ key }) => key)
+    const leaderIds = Array.from({ length: leaders }, (_, index) => index + 2)
+    expect(roots).toEqual(leaders > MAX_LEADER_LOCKS ? [] : leaderIds)
+    expect(held.filter(({ space }) => space === spaces?.clusters)).toEqual([
+      { space: spaces?.clusters, key: 0, mode },
+    ])
+    expect(held.filter(({ space }) => space === spaces?.identifier)).toHaveLength(1)
   })
 
   // Lists travel as one array parameter, whose text form quotes these characters: each driver

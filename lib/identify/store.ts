@@ -13,6 +13,12 @@ import {
   selectRows,
 } from '../db/database.js'
 import { contact } from '../db/schema.js'
+import {
+  findMissingLocks,
+  toLockClusterQuery,
+  toSqlArray,
+  toTryLockClusterQuery,
+} from './cluster-locks.js'
 import type { ContactStore } from './shell.js'
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
@@ -73,21 +79,6 @@ function clusterVersionQuery(identifiers: Identifiers): SQL {
     from "Contact" where ${clusterMemberCondition(identifiers)}`
 }
 
-/** Returns the advisory-lock identifiers of a request; emails and phone numbers never collide. */
-export function toLockIdentifiers(identifiers: Identifiers): string[] {
-  const keys: string[] = []
-  if (identifiers.email !== null) keys.push(`email:${identifiers.email}`)
-  if (identifiers.phoneNumber !== null) keys.push(`phone:${identifiers.phoneNumber}`)
-  return keys
-}
-
-// An array is one bind parameter, however long: a message carries at most 65,535 parameters, and
-// past that the count wraps and the server rejects the bind (08P01). node-postgres, Neon's driver
-// and PGlite all send a JavaScript array as the text of an array literal, quoting each element
-// (tests/large-customers.integration.test.ts).
-const toArray = (values: readonly (string | number)[], type: 'text' | 'integer') =>
-  sql`${sql.param(values)}::${sql.raw(type)}[]`
-
 /**
  * Returns a store over `database` that reads and writes with the statements above. The read is
  * prepared: node-postgres parses and plans it once per connection, not per request.
@@ -105,7 +96,7 @@ export function createContactStore(database: Database): ContactStore {
     ...store,
     whileLocked: (identifiers, leaderIds, work) =>
       runTransaction(async (tx) => {
-        await tx.execute(clusterLocksQuery(identifiers, leaderIds))
+        await tx.execute(toLockClusterQuery({ identifiers, leaderIds }))
         return work(createLockedStore(tx, identifiers, leaderIds))
       }),
   }
@@ -127,15 +118,12 @@ function createLockedStore(
     // taken only if free; if not, the caller retries and locks the plan's leaders, in order,
     // first. The write's own lock statement then re-takes held locks only (advisory locks nest).
     async writePlan(plan, writeIdentifiers) {
-      const heldKeys = new Set(toLockIdentifiers(identifiers))
-      const heldLeaders = new Set(leaderIds)
-      const missingKeys = toLockIdentifiers(writeIdentifiers).filter((key) => !heldKeys.has(key))
-      const missingLeaders = plan.rootIds.filter((id) => !heldLeaders.has(id))
-      if (missingKeys.length + missingLeaders.length > 0) {
-        const rows = await selectRows<{ isTaken: boolean }>(
-          tx,
-          sql`select contact_try_lock_cluster(${toArray(missingKeys, 'text')}, ${toArray(missingLeaders, 'integer')}) as "isTaken"`,
-        )
+      const missing = findMissingLocks(
+        { identifiers, leaderIds },
+        { identifiers: writeIdentifiers, leaderIds: plan.rootIds },
+      )
+      if (missing.keys.length + missing.leaderIds.length > 0) {
+        const rows = await selectRows<{ isTaken: boolean }>(tx, toTryLockClusterQuery(missing))
         if (rows[0]?.isTaken !== true) throw new ClusterChangedError()
       }
       return toInsertedId(plan, await runInOrder(buildWrites(tx, plan, writeIdentifiers)))
@@ -182,15 +170,11 @@ function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
   return (results.at(-1) as { id: number }[])[0]?.id ?? null
 }
 
-// Takes the advisory locks of a write: every identifier of the request and every leader.
-const clusterLocksQuery = (identifiers: Identifiers, leaderIds: readonly number[]) =>
-  sql`select contact_lock_cluster(${toArray(toLockIdentifiers(identifiers), 'text')}, ${toArray(leaderIds, 'integer')})`
-
 function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchStatement[] {
   const statements: BatchStatement[] = [
     // Locks first, the check in the next statement: at READ COMMITTED a statement sees what was
     // committed before it started, so only a later statement sees what committed during the wait.
-    db.execute(clusterLocksQuery(identifiers, plan.rootIds)),
+    db.execute(toLockClusterQuery({ identifiers, leaderIds: plan.rootIds })),
     db.execute(
       sql`select contact_assert_cluster_version(${plan.version}, (${clusterVersionQuery(identifiers)}))`,
     ),
@@ -208,7 +192,7 @@ function buildWrites(db: Db, plan: LinkPlan, identifiers: Identifiers): BatchSta
       db
         .update(contact)
         .set({ linkedId: plan.primaryId, linkPrecedence: 'secondary', updatedAt: plan.now })
-        .where(sql`${contact.id} = any(${toArray(plan.relinkIds, 'integer')})`),
+        .where(sql`${contact.id} = any(${toSqlArray(plan.relinkIds, 'integer')})`),
     )
   }
   if (plan.insert !== null) {
