@@ -8,7 +8,12 @@ import type { Database } from '../lib/db/database.js'
 import { MAX_LEADER_LOCKS } from '../lib/identify/cluster-locks.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
-import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
+import {
+  ALL_DRIVERS,
+  openTestDatabase,
+  SERVER_DRIVERS,
+  type TestDatabase,
+} from './support/database.js'
 import { createTestClient } from './support/http.js'
 
 // Past 65,535, a count of bind parameters no longer fits the protocol's 16-bit field.
@@ -144,6 +149,51 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     expect(rows.map((row) => [row.email, row.phoneNumber])).toEqual([
       [request.email, request.phoneNumber],
     ])
+  })
+})
+
+// A customer this large is read by one request at a time per process (lib/identify/large-reads.ts):
+// the others wait without a connection, leaving the pool to everyone else's requests.
+describe.each(SERVER_DRIVERS)('on %s, concurrent requests for a large customer', (driver) => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await openTestDatabase(driver)
+  })
+  afterAll(() => database.dispose())
+
+  test('read it one at a time, and all answer 200', async () => {
+    await database.query(`
+      insert into "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt")
+      overriding system value values (1, 'big@large.test', '100', null, 'primary', '2024-01-01')`)
+    await database.query(`
+      insert into "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt")
+      overriding system value
+      select n, 'b' || n || '@large.test', '1' || n, 1, 'secondary', '2024-01-02'
+      from generate_series(2, 5000) n`)
+    const client = createTestClient(database)
+    // The first request finds the customer large; the ones after name other rows of it.
+    expect((await client.identify({ email: 'big@large.test' })).status).toBe(200)
+
+    let isDone = false
+    let mostAtOnce = 0
+    const watch = (async () => {
+      while (!isDone) {
+        const [row] = await database.query<{ reads: number }>(
+          `select count(*)::int as reads from pg_stat_activity
+           where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
+             and query like '%with recursive%'`,
+        )
+        mostAtOnce = Math.max(mostAtOnce, row?.reads ?? 0)
+      }
+    })()
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => client.identify({ email: `b${n + 2}@large.test` })),
+    )
+    isDone = true
+    await watch
+
+    expect(answers.map(({ status }) => status)).toEqual(answers.map(() => 200))
+    expect(mostAtOnce).toBe(1)
   })
 })
 

@@ -19,6 +19,7 @@ import {
   toSqlArray,
   toTryLockClusterQuery,
 } from './cluster-locks.js'
+import { createLargeReadGate } from './large-reads.js'
 import type { ContactStore } from './shell.js'
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
@@ -81,12 +82,15 @@ function clusterVersionQuery(identifiers: Identifiers): SQL {
 
 /**
  * Returns a store over `database` that reads and writes with the statements above. The read is
- * prepared: node-postgres parses and plans it once per connection, not per request.
+ * prepared: node-postgres parses and plans it once per connection, not per request. Reads of
+ * large customers run one at a time (./large-reads.ts).
  */
 export function createContactStore(database: Database): ContactStore {
   const readStatement = prepareReadCluster(database.db)
+  const gateLargeRead = createLargeReadGate()
   const store: ContactStore = {
-    readCluster: ({ email, phoneNumber }) => readStatement.execute({ email, phoneNumber }),
+    readCluster: ({ email, phoneNumber }) =>
+      gateLargeRead({ email, phoneNumber }, () => readStatement.execute({ email, phoneNumber })),
     writePlan: async (plan, identifiers) =>
       toInsertedId(plan, await database.runBatch((db) => buildWrites(db, plan, identifiers))),
   }
