@@ -43,6 +43,13 @@ describe('classifyDatabaseError', () => {
         sourceError: new DeadlineExceededError(),
       }),
     ],
+    [
+      // A bug, not an outage: more than 65,535 bind parameters wrapped the protocol's count.
+      'the server rejected a malformed message',
+      'unexpected',
+      driverError('bind message has 4465 parameter formats but 0 parameters', '08P01'),
+    ],
+    ['the connection failed', 'unavailable', driverError('connection failure', '08006')],
   ])('%s: %s', (_, failure, error) => {
     expect(classifyDatabaseError(wrapped(error))).toBe(failure)
   })

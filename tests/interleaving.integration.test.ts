@@ -33,6 +33,16 @@ function withGate(database: Database): Database {
   }
 }
 
+// 17 secondaries of a deleted primary, each the leader of its own rows (rule 5): more leaders
+// than a write locks one by one (MAX_LEADER_LOCKS), so the phone they share is written under the
+// lock over all clusters.
+const MANY_LEADERS = `
+    insert into "Contact" ("id", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "deletedAt") overriding system value values
+      (1, '555', null, 'primary', '2024-01-01', '2024-02-01');
+    insert into "Contact" ("id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt") overriding system value
+      select n, 'o' || n || '@x.io', '555', 1, 'secondary', '2024-01-02' from generate_series(2, 18) n;
+    select setval('"Contact_id_seq"', 18)`
+
 const SEEDS: Record<string, string> = {
   'two new customers with the same email': '',
   'a merge and a link to one of the merged customers': `
@@ -49,7 +59,16 @@ const SEEDS: Record<string, string> = {
       (3, null, '333', 2, 'secondary', '2024-01-02');
     update "Contact" set "linkedId" = 3, "linkPrecedence" = 'secondary' where "id" = 2;
     select setval('"Contact_id_seq"', 3)`,
+  'more leaders than are locked one by one, then one of them': MANY_LEADERS,
+  'one of more leaders than are locked one by one, then all of them': MANY_LEADERS,
 }
+
+// The one customer the seed of many leaders leaves, with `phone` added.
+const manyLeadersCustomer = (phone: string) => [
+  ...Array.from({ length: 17 }, (_, index) => `email:o${index + 2}@x.io`).sort(),
+  'phone:555',
+  `phone:${phone}`,
+]
 
 // Each case: the seed, writer A's request, writer B's request, and the one customer left.
 const CASES: [string, Identifiers, Identifiers, string[]][] = [
@@ -72,6 +91,21 @@ const CASES: [string, Identifiers, Identifiers, string[]][] = [
     { email: 't@x.io', phoneNumber: '222' },
     { email: 'new@x.io', phoneNumber: '333' },
     ['email:new@x.io', 'email:t@x.io', 'phone:222', 'phone:333'],
+  ],
+  [
+    // No identifier in common, and the first locks no leader one by one: only the lock over all
+    // clusters, exclusive for the first, shared for the second, keeps them apart.
+    'more leaders than are locked one by one, then one of them',
+    { email: null, phoneNumber: '555' },
+    { email: 'o9@x.io', phoneNumber: '600' },
+    manyLeadersCustomer('600'),
+  ],
+  [
+    // The same, the other way round: the writer of one leader holds the shared lock first.
+    'one of more leaders than are locked one by one, then all of them',
+    { email: 'o9@x.io', phoneNumber: '601' },
+    { email: null, phoneNumber: '555' },
+    manyLeadersCustomer('601'),
   ],
 ]
 

@@ -457,4 +457,42 @@ describe('the write locks of two requests overlap whenever their clusters do', (
       { numRuns: 2_000 },
     )
   })
+
+  // contact_lock_keys (drizzle/0004_bounded_cluster_locks.sql) locks at most `bound` leaders one by
+  // one and covers more with one exclusive lock over all clusters, which every write with a leader
+  // takes, shared when it locks its leaders one by one. Bounds this small make tables of 12 rows
+  // cross them.
+  test('with leaders beyond a bound covered by one lock over all clusters, overlapping writers still conflict', () => {
+    type Lock = { key: string; isShared: boolean }
+    const toLocks = (leaderIds: number[], bound: number): Lock[] => {
+      if (leaderIds.length === 0) return []
+      if (leaderIds.length > bound) return [{ key: 'clusters', isShared: false }]
+      const leaders = leaderIds.map((id) => ({ key: `root:${id}`, isShared: false }))
+      return [{ key: 'clusters', isShared: true }, ...leaders]
+    }
+    const isConflicting = (a: Lock[], b: Lock[]) =>
+      a.some((lock) =>
+        b.some((other) => other.key === lock.key && !(other.isShared && lock.isShared)),
+      )
+    fc.assert(
+      fc.property(
+        tableArb,
+        fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        (rows, picks, bound) => {
+          const row = (n: number | undefined) => ((n ?? 0) % rows.length) + 1
+          const [a, b]: [Identifiers, Identifiers] = [
+            { email: `row${row(picks[0])}@x.io`, phoneNumber: `${row(picks[1])}` },
+            { email: `row${row(picks[2])}@x.io`, phoneNumber: `${row(picks[3])}` },
+          ]
+          const [clusterA, clusterB] = [readCluster(rows, a), readCluster(rows, b)]
+          const shared = clusterA.some((row) => clusterB.some((other) => other.id === row.id))
+          const locksA = toLocks(planLinks(clusterA, a, at(100)).rootIds, bound)
+          const locksB = toLocks(planLinks(clusterB, b, at(100)).rootIds, bound)
+          if (shared) expect(isConflicting(locksA, locksB)).toBe(true)
+        },
+      ),
+      { numRuns: 2_000 },
+    )
+  })
 })

@@ -106,3 +106,40 @@ test('migration 0002 rebuilds a live link index that a failed concurrent build l
     await server.drop()
   }
 })
+
+test('migration 0005 fixes the link estimate of a table analysed before it', async () => {
+  const server = await createServerDatabase()
+  const client = new pg.Client({ connectionString: server.url })
+  await client.connect()
+  try {
+    // Back to the state before 0005 (and the ledger after it), with statistics that say every
+    // link points at one row.
+    const since = MIGRATIONS.find(({ tag }) => tag === '0005_link_estimate')?.when
+    if (since === undefined) throw new Error('migration 0005 is not in the journal')
+    await client.query(`
+      drop table "ContactEvent";
+      alter table "Contact" alter column "linkedId" reset (n_distinct);
+      insert into "Contact" ("email", "linkPrecedence") values ('p@x.io', 'primary');
+      insert into "Contact" ("email", "linkedId", "linkPrecedence")
+      select 's' || n || '@x.io', 1, 'secondary' from generate_series(1, 1000) n;
+      analyze "Contact";
+      delete from drizzle.__drizzle_migrations where created_at >= ${since}`)
+    const estimate = async () =>
+      (
+        await client.query(
+          `select n_distinct from pg_stats where tablename = 'Contact' and attname = 'linkedId'`,
+        )
+      ).rows
+    expect(await estimate()).toEqual([{ n_distinct: 1 }])
+    const database = await openDatabase(
+      readEnv({ DATABASE_URL: server.url, DATABASE_DRIVER: 'node-postgres' }),
+    )
+    await database.migrate()
+    await database.close()
+
+    expect(await estimate()).toEqual([{ n_distinct: -0.5 }])
+  } finally {
+    await client.end()
+    await server.drop()
+  }
+})

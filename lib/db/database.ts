@@ -65,6 +65,15 @@ export async function selectRows<T>(db: Db, query: SQL): Promise<T[]> {
   return result.rows
 }
 
+/**
+ * Returns `values` as one array parameter of `type`, however many there are: one bind parameter
+ * per element would wrap the protocol's 16-bit count past 65,535. node-postgres, Neon's driver
+ * and PGlite all send a JavaScript array as the text of an array literal, quoting each element
+ * (tests/large-customers.integration.test.ts).
+ */
+export const toSqlArray = (values: readonly (string | number)[], type: 'text' | 'integer'): SQL =>
+  sql`${sql.param(values)}::${sql.raw(type)}[]`
+
 /** Runs `statements` one after another, each once the one before has answered; returns results. */
 export async function runInOrder(statements: BatchStatement[]): Promise<unknown[]> {
   const results: unknown[] = []

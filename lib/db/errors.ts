@@ -48,6 +48,8 @@ const CONNECTION_ERROR_CODES = new Set([
   '53300', // too_many_connections
 ])
 
+const PROTOCOL_VIOLATION = '08P01'
+
 /** Classifies a database error for retrying and for the HTTP status it becomes. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure {
   // First: an aborted round trip reaches here wrapped as a connection error.
@@ -57,7 +59,13 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure {
   const code = findErrorCode(error)
   if (code === '40001' || code === '40P01') return 'conflict'
   if (code === '55P03' || code === '57014') return 'busy'
-  if (code !== undefined && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) {
+  // Class 08 is about the connection, except 08P01: the server got a message it could not parse
+  // (such as a bind of over 65,535 parameters). Sent again, it fails again, so it is a bug to log.
+  if (
+    code !== undefined &&
+    code !== PROTOCOL_VIOLATION &&
+    (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))
+  ) {
     return 'unavailable'
   }
   for (const cause of walkCauses(error)) {

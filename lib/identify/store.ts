@@ -2,7 +2,7 @@
  * Reads and rewrites customer clusters in the `Contact` table, with the statements the write
  * protocol needs (README, Decisions: "Concurrency protocol").
  */
-import { asc, eq, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
+import { asc, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import type { Identifiers } from '../core/contact.js'
 import { toLedgerEvents } from '../core/ledger.js'
 import type { LinkPlan } from '../core/linking.js'
@@ -12,9 +12,12 @@ import {
   type Db,
   runInOrder,
   selectRows,
+  toSqlArray,
 } from '../db/database.js'
 import { contact } from '../db/schema.js'
 import { buildRecordEvents } from '../ledger/record.js'
+import { findMissingLocks, toLockClusterQuery, toTryLockClusterQuery } from './cluster-locks.js'
+import { createLargeReadGate } from './large-reads.js'
 import type { ContactStore } from './shell.js'
 
 // Either identifier may be a value or a placeholder filled when a prepared statement runs; a
@@ -75,30 +78,19 @@ function clusterVersionQuery(identifiers: Identifiers): SQL {
     from "Contact" where ${clusterMemberCondition(identifiers)}`
 }
 
-/** Returns the advisory-lock identifiers of a request; emails and phone numbers never collide. */
-export function toLockIdentifiers(identifiers: Identifiers): string[] {
-  const keys: string[] = []
-  if (identifiers.email !== null) keys.push(`email:${identifiers.email}`)
-  if (identifiers.phoneNumber !== null) keys.push(`phone:${identifiers.phoneNumber}`)
-  return keys
-}
-
-// Arrays are passed element by element so every driver binds them the same way.
-const toArray = (values: readonly (string | number)[], type: 'text' | 'integer') =>
-  sql`array[${sql.join(
-    values.map((value) => sql`${value}`),
-    sql`, `,
-  )}]::${sql.raw(type)}[]`
-
 /**
  * Returns a store over `database` that reads and writes with the statements above. The read is
- * prepared: node-postgres parses and plans it once per connection, not per request.
+ * prepared: node-postgres parses and plans it once per connection, not per request. Reads of
+ * large customers run one at a time (./large-reads.ts).
  */
 export function createContactStore(database: Database): ContactStore {
+  const gateLargeRead = createLargeReadGate()
   const store: ContactStore = {
     // Through runRead, which turns JIT off at no round trip's cost (lib/db/database.ts).
     readCluster: ({ email, phoneNumber }) =>
-      database.runRead((db) => toPreparedRead(db).execute({ email, phoneNumber })),
+      gateLargeRead({ email, phoneNumber }, () =>
+        database.runRead((db) => toPreparedRead(db).execute({ email, phoneNumber })),
+      ),
     writePlan: async (plan, identifiers, requestId) =>
       toInsertedId(
         plan,
@@ -111,7 +103,7 @@ export function createContactStore(database: Database): ContactStore {
     ...store,
     whileLocked: (identifiers, leaderIds, work) =>
       runTransaction(async (tx) => {
-        await tx.execute(clusterLocksQuery(identifiers, leaderIds))
+        await tx.execute(toLockClusterQuery({ identifiers, leaderIds }))
         return work(createLockedStore(tx, identifiers, leaderIds))
       }),
   }
@@ -133,15 +125,12 @@ function createLockedStore(
     // taken only if free; if not, the caller retries and locks the plan's leaders, in order,
     // first. The write's own lock statement then re-takes held locks only (advisory locks nest).
     async writePlan(plan, writeIdentifiers, requestId) {
-      const heldKeys = new Set(toLockIdentifiers(identifiers))
-      const heldLeaders = new Set(leaderIds)
-      const missingKeys = toLockIdentifiers(writeIdentifiers).filter((key) => !heldKeys.has(key))
-      const missingLeaders = plan.rootIds.filter((id) => !heldLeaders.has(id))
-      if (missingKeys.length + missingLeaders.length > 0) {
-        const rows = await selectRows<{ isTaken: boolean }>(
-          tx,
-          sql`select contact_try_lock_cluster(${toArray(missingKeys, 'text')}, ${toArray(missingLeaders, 'integer')}) as "isTaken"`,
-        )
+      const missing = findMissingLocks(
+        { identifiers, leaderIds },
+        { identifiers: writeIdentifiers, leaderIds: plan.rootIds },
+      )
+      if (missing.keys.length + missing.leaderIds.length > 0) {
+        const rows = await selectRows<{ isTaken: boolean }>(tx, toTryLockClusterQuery(missing))
         if (rows[0]?.isTaken !== true) throw new ClusterChangedError()
       }
       return toInsertedId(
@@ -208,10 +197,6 @@ function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
   return (results.at(-2) as { id: number }[])[0]?.id ?? null
 }
 
-// Takes the advisory locks of a write: every identifier of the request and every leader.
-const clusterLocksQuery = (identifiers: Identifiers, leaderIds: readonly number[]) =>
-  sql`select contact_lock_cluster(${toArray(toLockIdentifiers(identifiers), 'text')}, ${toArray(leaderIds, 'integer')})`
-
 function buildWrites(
   db: Db,
   plan: LinkPlan,
@@ -221,7 +206,7 @@ function buildWrites(
   const statements: BatchStatement[] = [
     // Locks first, the check in the next statement: at READ COMMITTED a statement sees what was
     // committed before it started, so only a later statement sees what committed during the wait.
-    db.execute(clusterLocksQuery(identifiers, plan.rootIds)),
+    db.execute(toLockClusterQuery({ identifiers, leaderIds: plan.rootIds })),
     db.execute(
       sql`select contact_assert_cluster_version(${plan.version}, (${clusterVersionQuery(identifiers)}))`,
     ),
@@ -239,7 +224,7 @@ function buildWrites(
       db
         .update(contact)
         .set({ linkedId: plan.primaryId, linkPrecedence: 'secondary', updatedAt: plan.now })
-        .where(inArray(contact.id, plan.relinkIds)),
+        .where(sql`${contact.id} = any(${toSqlArray(plan.relinkIds, 'integer')})`),
     )
   }
   if (plan.insert !== null) {

@@ -4,21 +4,18 @@
  */
 import { type SQL, sql } from 'drizzle-orm'
 import { type ContactRef, INSERTED, type PlannedEvent } from '../core/ledger.js'
-import type { BatchStatement, Db } from '../db/database.js'
+import { type BatchStatement, type Db, toSqlArray } from '../db/database.js'
 import { contactEvent } from '../db/schema.js'
 
 // The id the same transaction's insert into "Contact" was given: the session's last value of
 // its sequence, so no round trip is needed to learn it first.
 const insertedContactId = sql`currval(pg_get_serial_sequence('"Contact"', 'id'))::integer`
 
-/** An integer array as one text parameter, which every driver binds the same way. */
-export const toIntegerArray = (ids: readonly number[]) => sql`${`{${ids.join(',')}}`}::integer[]`
-
 const toRef = (ref: ContactRef): SQL | number => (ref === INSERTED ? insertedContactId : ref)
 
 function toRefArray(refs: readonly ContactRef[]): SQL {
   const known = refs.filter((ref): ref is number => ref !== INSERTED)
-  const array = toIntegerArray(known)
+  const array = toSqlArray(known, 'integer')
   return refs.includes(INSERTED) ? sql`array_append(${array}, ${insertedContactId})` : array
 }
 
@@ -40,7 +37,7 @@ export function buildRecordEvents(
       kind: event.kind,
       primaryId: toRef(event.primaryId),
       contactIds: toRefArray(event.contactIds),
-      absorbedIds: toIntegerArray(event.absorbedIds),
+      absorbedIds: toSqlArray(event.absorbedIds, 'integer'),
       joinedBy: event.joinedBy,
       evidenceEmail: event.evidence?.email ?? null,
       evidencePhoneNumber: event.evidence?.phoneNumber ?? null,
