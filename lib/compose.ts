@@ -4,6 +4,9 @@
  */
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
+import { createExplainHandler } from './explain/handler.js'
+import { EXPLAIN_OPERATIONS } from './explain/operations.js'
+import { createExplainStore } from './explain/store.js'
 import { createHealthHandler } from './health/handler.js'
 import { HEALTH_OPERATIONS } from './health/operations.js'
 import { createApp } from './http/app.js'
@@ -78,6 +81,13 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     }),
   )
+  const explain = admin(() =>
+    createExplainHandler({
+      store: async () => createExplainStore(await parts.database()),
+      auth: parts.adminAuth,
+      logger,
+    }),
+  )
   const openapi = lazily(() =>
     createOpenApiHandler(
       () =>
@@ -85,6 +95,7 @@ export function composeService(parts: ServiceParts): Service {
           [
             ...IDENTIFY_OPERATIONS,
             ...LOOKUP_OPERATIONS,
+            ...EXPLAIN_OPERATIONS,
             ...HEALTH_OPERATIONS,
             ...OPENAPI_OPERATIONS,
           ],
@@ -93,7 +104,7 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     ),
   )
-  const handlers = { identify, health, customers, openapi }
+  const handlers = { identify, health, customers, explain, openapi }
   const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
   return { ...handlers, app }
 }

@@ -14,6 +14,7 @@ export const ROUTES = [
     aliases: [],
     patterns: ['/api/customers/:contactId'],
   },
+  { name: 'explain', path: '/api/explain', aliases: [], patterns: [] },
   { name: 'openapi', path: '/api/openapi', aliases: ['/api/openapi.json'], patterns: [] },
 ] as const satisfies readonly Route[]
 
