@@ -4,11 +4,13 @@
 // of slices, so the two paths can alternate and share whatever the machine's speed does meanwhile.
 import autocannon from 'autocannon'
 import type pg from 'pg'
+import { toCustomerView } from '../lib/core/customer.js'
 import type { Database } from '../lib/db/database.js'
 import { openDatabase } from '../lib/db/open.js'
 import type { ContactStore } from '../lib/identify/shell.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
+import { type CustomerStore, createCustomerStore } from '../lib/lookup/store.js'
 import { readEnv } from '../lib/platform/env.js'
 import { readMachineBusyMs, readProcessTreeCpuMs } from './machine.js'
 import type { Service } from './service.js'
@@ -173,6 +175,22 @@ function driveHttp(
   onResponse: (status: number, ms: number) => void,
 ): Promise<void> {
   const body = () => JSON.stringify(workload.next(plan.kind))
+  const lookupPath = () =>
+    `/api/customers?email=${encodeURIComponent(workload.next(plan.kind).email ?? '')}`
+  const request: autocannon.Request =
+    plan.kind === 'lookup'
+      ? {
+          method: 'GET',
+          path: '/api/customers',
+          headers: service.adminHeaders,
+          setupRequest: (request) => ({ ...request, path: lookupPath() }),
+        }
+      : {
+          method: 'POST',
+          path: '/identify',
+          headers: service.headers,
+          setupRequest: (request) => ({ ...request, body: body() }),
+        }
   return new Promise<void>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -180,14 +198,7 @@ function driveHttp(
         connections: plan.concurrency,
         duration: seconds,
         timeout: 30,
-        requests: [
-          {
-            method: 'POST',
-            path: '/identify',
-            headers: service.headers,
-            setupRequest: (request) => ({ ...request, body: body() }),
-          },
-        ],
+        requests: [request],
       },
       (error: unknown) => (error ? reject(error) : resolve()),
     )
@@ -227,15 +238,18 @@ export async function runServiceSlice(
   workload.settle()
   clearInterval(rssTimer)
   const after = await readCounters(probes, service)
-  for (const line of service.takeLogLines()) accumulator.recordOutcome(line.outcome, line.attempts)
+  for (const line of service.takeLogLines()) {
+    accumulator.recordOutcome(line.outcome, line.attempts ?? 1)
+  }
   accumulator.recordSlice(elapsed, before, after)
 }
 
 /** The limit's database: the service's driver and pool size, counting every statement it sends. */
 export type DirectDatabase = {
   database: Database
-  /** The store over it, created once as the service creates its own. */
+  /** The stores over it, created once as the service creates its own. */
   store: ContactStore
+  customers: CustomerStore
   sentStatements: () => number
 }
 
@@ -259,7 +273,12 @@ export async function openDirectDatabase(url: string, poolSize: number): Promise
       return original(...args)
     }
   })
-  return { database, store: createContactStore(database), sentStatements: () => sent }
+  return {
+    database,
+    store: createContactStore(database),
+    customers: createCustomerStore(database),
+    sentStatements: () => sent,
+  }
 }
 
 /**
@@ -283,7 +302,10 @@ export async function runDirectSlice(
       while (performance.now() < deadline) {
         const request = workload.next(plan.kind)
         const start = performance.now()
-        const result = await identifyContact(direct.store, request).catch(() => null)
+        const result = await (plan.kind === 'lookup'
+          ? lookUp(direct.customers, request.email ?? '')
+          : identifyContact(direct.store, request)
+        ).catch(() => null)
         const ms = performance.now() - start
         if (accumulator === undefined) continue
         accumulator.recordResponse(ms, result === null || !result.ok)
@@ -297,4 +319,10 @@ export async function runDirectSlice(
   if (accumulator === undefined || before === undefined) return
   const after = await readCounters(probes, null)
   accumulator.recordSlice(elapsed, before, after, direct.sentStatements() - sentBefore)
+}
+
+// The lookup's work without HTTP: its one read, and the customer built from it.
+async function lookUp(customers: CustomerStore, email: string) {
+  const customer = toCustomerView(await customers.readCustomer({ email }))
+  return { ok: true as const, outcome: customer === null ? 'not_found' : 'found', attempts: 1 }
 }

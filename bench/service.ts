@@ -17,7 +17,9 @@ export type Service = {
   pid: number
   /** Headers every identify request sends: the content type, and an API key as production would. */
   headers: Record<string, string>
-  /** The identify log lines written since the previous call. */
+  /** Headers of an admin API request: the admin key, never identify's. */
+  adminHeaders: Record<string, string>
+  /** The identify and lookup log lines written since the previous call. */
   takeLogLines: () => IdentifyLogLine[]
   rssBytes: () => number
   cpuMs: () => number
@@ -25,7 +27,7 @@ export type Service = {
 }
 
 /** The fields of lib/identify/handler.ts's log line the bench reads. */
-export type IdentifyLogLine = { status: number; outcome: string; attempts: number }
+export type IdentifyLogLine = { status: number; outcome: string; attempts?: number }
 
 /** Options of one service process. */
 export type ServiceOptions = {
@@ -44,6 +46,7 @@ export type ServiceOptions = {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const logDir = await mkdtemp(join(tmpdir(), 'identity-bench-log-'))
   const apiKey = randomBytes(24).toString('base64url')
+  const adminKey = randomBytes(24).toString('base64url')
   const logPath = join(logDir, 'service.log')
   const out = openSync(logPath, 'w')
   const child: ChildProcess = spawn(
@@ -60,6 +63,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         PORT: String(options.port),
         // Production requires keys, so the bench pays for checking one on every request.
         IDENTIFY_API_KEYS: apiKey,
+        ADMIN_API_KEYS: adminKey,
       },
       stdio: ['ignore', out, 'pipe'],
     },
@@ -79,6 +83,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     url,
     pid,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    adminHeaders: { authorization: `Bearer ${adminKey}` },
     takeLogLines: () => {
       const text = readFileSync(logPath).subarray(offset)
       const end = text.lastIndexOf(10) + 1
@@ -87,7 +92,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         .subarray(0, end)
         .toString('utf8')
         .split('\n')
-        .filter((line) => line.includes('"msg":"identify"'))
+        .filter((line) => line.includes('"msg":"identify"') || line.includes('"msg":"customers"'))
         .map((line) => JSON.parse(line) as IdentifyLogLine)
     },
     rssBytes: () => readProcessRssBytes(pid),

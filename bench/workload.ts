@@ -5,8 +5,11 @@ import { type Layout, toEmail, toPhoneNumber, toRowIdentifiers } from '../harnes
 import { seededRandom } from '../harness/random.js'
 import type { Identifiers } from '../lib/core/contact.js'
 
-/** The request kinds the bench measures; `mix` draws from the other four. */
-export const REQUEST_KINDS = ['returning', 'new', 'new-info', 'merge', 'mix'] as const
+/**
+ * The request kinds the bench measures; `mix` draws from the four identify kinds. `lookup` is the
+ * admin API's read-only `GET /api/customers?email=` of a returning customer, not part of the mix.
+ */
+export const REQUEST_KINDS = ['returning', 'new', 'new-info', 'merge', 'mix', 'lookup'] as const
 export type RequestKind = (typeof REQUEST_KINDS)[number]
 
 /** The outcome (lib/identify/shell.ts) each single kind must produce; anything else is reported. */
@@ -15,10 +18,11 @@ export const EXPECTED_OUTCOME: Record<Exclude<RequestKind, 'mix'>, string> = {
   new: 'created',
   'new-info': 'linked',
   merge: 'merged',
+  lookup: 'found',
 }
 
 /** The mix: most checkouts are returning customers; merges are rare (percent of requests). */
-export const MIX: [Exclude<RequestKind, 'mix'>, number][] = [
+export const MIX: [Exclude<RequestKind, 'mix' | 'lookup'>, number][] = [
   ['returning', 70],
   ['new', 15],
   ['new-info', 12],
@@ -89,7 +93,8 @@ export function createWorkload(layout: Layout, seed: number): Workload {
   }
   const nextOf = (kind: RequestKind): Identifiers => {
     switch (kind) {
-      case 'returning': {
+      case 'returning':
+      case 'lookup': {
         const { customer, row } = pickShared()
         return toRowIdentifiers(customer, row)
       }

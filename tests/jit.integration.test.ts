@@ -204,8 +204,15 @@ describe.skipIf(!install.ok)(
 
       test('control: the same server compiles the cluster read when it is sent without the fix', async () => {
         await target.resetStatements()
-        // The cluster read itself, on the driver's plain handle instead of through runRead.
-        await selectCluster(service.database.db, { email: 'ada@jit.test', phoneNumber: null })
+        // The service's cluster read, sent as it is on a connection of no settings of ours.
+        const { sql: text, params } = selectCluster(service.database.db, {
+          email: 'ada@jit.test',
+          phoneNumber: null,
+        }).toSQL()
+        const plain = new pg.Client({ connectionString: target.url })
+        await plain.connect()
+        await plain.query(text, params)
+        await plain.end()
         const control = (await target.readStatements()).find((statement) =>
           statement.query.includes('with recursive'),
         )

@@ -27,13 +27,21 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
   // re-emits it for idle clients, nothing does for one in use. Unheard, either crashes the
   // process. The query in flight fails on its own, and the pool discards the dead client.
   pool.on('error', () => {})
-  pool.on('connect', (client) => client.on('error', () => {}))
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+    // JIT off for the connection's whole session (lib/db/database.ts): queued before any query the
+    // pool hands the client for, and pipelined with it, so it costs no round trip, once per
+    // connection. A read is then one statement. Transactions also set it locally, so a write
+    // stays uncompiled even behind a transaction pooler, where a session setting may not hold.
+    client.query(SESSION_WITHOUT_JIT).catch(() => {})
+  })
+  const db = drizzle({ client: pool })
   return {
     driver: 'node-postgres',
-    db: drizzle({ client: pool }),
+    db,
     runTransaction: (work) => runPooledTransaction(pool, timeoutMs, work),
     runBatch: (build) => runPooledTransaction(pool, timeoutMs, (tx) => runPipelined(build(tx))),
-    runRead: (read) => runPipelinedRead(pool, timeoutMs, read),
+    runRead: (read) => read(db),
     migrate: () => migrateOverTcp(url),
     close: () => pool.end(),
   }
@@ -81,6 +89,8 @@ async function runPooledTransaction<T>(
   }
 }
 
+const SESSION_WITHOUT_JIT = DISABLE_JIT.replace(/^set local /, 'set ')
+
 // Every transaction begins with JIT off (lib/db/database.ts), and, within a deadline, lets each
 // statement run for as long as was left of it when the transaction began (else the pool's
 // statement_timeout). All in the `begin` message (the simple protocol takes several statements):
@@ -89,55 +99,6 @@ function toBeginStatement(timeoutMs: number): string {
   const begin = `begin isolation level read committed; ${DISABLE_JIT}`
   if (timeLeftMs() === Number.POSITIVE_INFINITY) return begin
   return `${begin}; set local statement_timeout = ${boundTimeout(timeoutMs)}`
-}
-
-/**
- * Runs the one statement `read` issues in a READ COMMITTED transaction of its own behind
- * DISABLE_JIT, on a client of `pool`. Begin with the setting, the statement and commit leave in
- * one flight (the pool's clients pipeline): the round trip of the statement alone. A failed
- * statement makes the commit a rollback; the client goes back to the pool once either answered.
- */
-async function runPipelinedRead<T>(
-  pool: pg.Pool,
-  timeoutMs: number,
-  read: (db: Db) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect()
-  let isIdle = false
-  try {
-    const steps = await settleInOrder([
-      client.query(toBeginStatement(timeoutMs)),
-      issue(() => read(toClientHandle(client))),
-      client.query('commit'),
-    ])
-    isIdle = steps[2]?.ok === true
-    for (const step of steps) if (!step.ok) throw step.error
-    return (steps[1] as { value: T }).value
-  } finally {
-    client.release(!isIdle)
-  }
-}
-
-// One handle per pooled connection, so what is prepared on a handle (the cluster read) is built
-// once per connection, as the server parses it.
-const clientHandles = new WeakMap<pg.PoolClient, Db>()
-function toClientHandle(client: pg.PoolClient): Db {
-  let handle = clientHandles.get(client)
-  if (handle === undefined) {
-    handle = drizzle({ client })
-    clientHandles.set(client, handle)
-  }
-  return handle
-}
-
-// Calls `send` now, so its statement is issued before the next one; a synchronous throw becomes
-// a rejection, so the statements issued before it are still awaited.
-function issue<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return send()
-  } catch (error) {
-    return Promise.reject(error)
-  }
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown }
