@@ -18,6 +18,8 @@ import { createIdentifyHandler, type IdentifyDeps } from './identify/handler.js'
 import { IDENTIFY_OPERATIONS } from './identify/operations.js'
 import type { ContactStore } from './identify/shell.js'
 import { createContactStore } from './identify/store.js'
+import { createEventsHandler } from './ledger/handler.js'
+import { LEDGER_OPERATIONS } from './ledger/operations.js'
 import { createCustomersHandler } from './lookup/handler.js'
 import { LOOKUP_OPERATIONS } from './lookup/operations.js'
 import { createCustomerStore } from './lookup/store.js'
@@ -88,6 +90,9 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     }),
   )
+  const events = admin(() =>
+    createEventsHandler({ database: parts.database, auth: parts.adminAuth, logger }),
+  )
   const openapi = lazily(() =>
     createOpenApiHandler(
       () =>
@@ -96,6 +101,7 @@ export function composeService(parts: ServiceParts): Service {
             ...IDENTIFY_OPERATIONS,
             ...LOOKUP_OPERATIONS,
             ...EXPLAIN_OPERATIONS,
+            ...LEDGER_OPERATIONS,
             ...HEALTH_OPERATIONS,
             ...OPENAPI_OPERATIONS,
           ],
@@ -104,7 +110,7 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     ),
   )
-  const handlers = { identify, health, customers, explain, openapi }
+  const handlers = { identify, health, customers, explain, events, openapi }
   const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
   return { ...handlers, app }
 }

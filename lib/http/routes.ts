@@ -15,6 +15,7 @@ export const ROUTES = [
     patterns: ['/api/customers/:contactId'],
   },
   { name: 'explain', path: '/api/explain', aliases: [], patterns: [] },
+  { name: 'events', path: '/api/events', aliases: [], patterns: [] },
   { name: 'openapi', path: '/api/openapi', aliases: ['/api/openapi.json'], patterns: [] },
 ] as const satisfies readonly Route[]
 
