@@ -25,6 +25,9 @@ import { LOOKUP_OPERATIONS } from './lookup/operations.js'
 import { createCustomerStore } from './lookup/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
+import type { WebhookConfig } from './webhooks/deliver.js'
+import { createWebhooksHandler } from './webhooks/handler.js'
+import { WEBHOOKS_OPERATIONS } from './webhooks/operations.js'
 
 const API_INFO = {
   title: 'Identity reconciliation',
@@ -43,6 +46,10 @@ export type ServiceParts = {
   identifyAuth: AuthMode
   /** Who may use the admin API (lookups, explain, events): never the checkout's keys. */
   adminAuth: AuthMode
+  /** The store's webhook, when one is configured. */
+  webhook?: WebhookConfig | null
+  /** Who may run a webhook delivery: Vercel's cron (CRON_SECRET) or an admin. */
+  cronAuth?: AuthMode
   logger?: Logger
   /** The identify handler's clock, retries and deadline. */
   identify?: Omit<IdentifyDeps, 'store' | 'auth' | 'logger'>
@@ -93,6 +100,14 @@ export function composeService(parts: ServiceParts): Service {
   const events = admin(() =>
     createEventsHandler({ database: parts.database, auth: parts.adminAuth, logger }),
   )
+  const webhooks = lazily(() =>
+    createWebhooksHandler({
+      database: parts.database,
+      config: parts.webhook ?? null,
+      auth: parts.cronAuth ?? parts.adminAuth,
+      logger,
+    }),
+  )
   const openapi = lazily(() =>
     createOpenApiHandler(
       () =>
@@ -102,6 +117,7 @@ export function composeService(parts: ServiceParts): Service {
             ...LOOKUP_OPERATIONS,
             ...EXPLAIN_OPERATIONS,
             ...LEDGER_OPERATIONS,
+            ...WEBHOOKS_OPERATIONS,
             ...HEALTH_OPERATIONS,
             ...OPENAPI_OPERATIONS,
           ],
@@ -110,7 +126,7 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     ),
   )
-  const handlers = { identify, health, customers, explain, events, openapi }
+  const handlers = { identify, health, customers, explain, events, webhooks, openapi }
   const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
   return { ...handlers, app }
 }
@@ -131,9 +147,21 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
     },
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
     adminAuth: toAuthMode(env.ADMIN_API_KEYS, env.VERCEL_ENV, 'ADMIN_API_KEYS'),
+    webhook: toWebhookConfig(env),
+    cronAuth: toAuthMode(
+      [env.ADMIN_API_KEYS, env.CRON_SECRET].filter((keys) => keys !== undefined).join(','),
+      env.VERCEL_ENV,
+      'ADMIN_API_KEYS or CRON_SECRET',
+    ),
     ...parts,
     identify: { deadlineMs: env.REQUEST_DEADLINE_MS, ...parts.identify },
   })
+}
+
+/** The store's webhook as the environment configures it, or null when it does not. */
+export function toWebhookConfig(env: Env): WebhookConfig | null {
+  if (env.WEBHOOK_URL === undefined || env.WEBHOOK_SECRET === undefined) return null
+  return { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, timeoutMs: env.WEBHOOK_TIMEOUT_MS }
 }
 
 // Says once, when the first admin handler is built, how the admin API is guarded: an open one

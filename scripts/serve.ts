@@ -2,11 +2,12 @@
 import { readFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { composeFromEnv } from '../lib/compose.js'
+import { composeFromEnv, toWebhookConfig } from '../lib/compose.js'
 import { openDatabase } from '../lib/db/open.js'
 import { guardServer, toServerOptions } from '../lib/http/node-server.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 import { consoleLogger } from '../lib/platform/log.js'
+import { startDeliveryLoop } from '../lib/webhooks/loop.js'
 
 loadDotEnv()
 const env = readEnv()
@@ -39,9 +40,17 @@ const server = serve({ ...options, serverOptions: toServerOptions(limits) }, ({ 
 // serve() is typed for every kind of server it can make; without createServer it is HTTP/1.1.
 guardServer(server as Server, limits, consoleLogger)
 
+// Webhooks: a delivery run every few seconds, from the state kept in the database.
+const webhook = toWebhookConfig(env)
+const stopDelivering = webhook
+  ? startDeliveryLoop(database, webhook, { intervalMs: 3_000, logger: consoleLogger })
+  : async () => {}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     server.close()
-    void database.close().finally(() => process.exit(0))
+    void stopDelivering()
+      .then(() => database.close())
+      .finally(() => process.exit(0))
   })
 }

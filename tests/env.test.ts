@@ -41,7 +41,20 @@ test('defaults every optional variable', () => {
     REQUEST_DEADLINE_MS: 8000,
     SERVER_MAX_CONNECTIONS: 256,
     SERVER_REQUEST_TIMEOUT_MS: 10000,
+    WEBHOOK_TIMEOUT_MS: 5000,
   })
+})
+
+test('a webhook needs both its URL and its secret, the secret in Standard Webhooks form', () => {
+  expect(() => readEnv({ WEBHOOK_URL: 'https://store.test/hooks' })).toThrow(
+    /WEBHOOK_URL, WEBHOOK_SECRET: set both/,
+  )
+  expect(() =>
+    readEnv({ WEBHOOK_URL: 'https://store.test/hooks', WEBHOOK_SECRET: 'hunter2' }),
+  ).toThrow(/WEBHOOK_SECRET: must be whsec_ and base64/)
+  expect(
+    readEnv({ WEBHOOK_URL: 'https://store.test/hooks', WEBHOOK_SECRET: 'whsec_c2VjcmV0' }),
+  ).toMatchObject({ WEBHOOK_SECRET: 'whsec_c2VjcmV0' })
 })
 
 test('names every bad variable in one error', () => {

@@ -99,3 +99,20 @@ export const contactEvent = pgTable(
       .where(sql`${table.evidencePhoneNumber} is not null`),
   ],
 )
+
+/**
+ * Where webhook delivery stands, one row per receiver: the feed cursor of the last event it
+ * acknowledged, the failures in a row and when to try again, and the lease of whichever deliverer
+ * (a cron run, `npm start`'s loop) is delivering now, so two never deliver at once.
+ */
+export const webhookDelivery = pgTable('WebhookDelivery', {
+  name: text('name').primaryKey(),
+  cursor: text('cursor').notNull(),
+  failures: integer('failures').notNull().default(0),
+  nextAttemptAt: timestampMs('nextAttemptAt'),
+  leaseOwner: text('leaseOwner'),
+  leaseUntil: timestampMs('leaseUntil'),
+  lastStatus: integer('lastStatus'),
+  lastError: text('lastError'),
+  updatedAt: timestampMs('updatedAt').notNull().defaultNow(),
+})

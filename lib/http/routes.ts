@@ -16,6 +16,7 @@ export const ROUTES = [
   },
   { name: 'explain', path: '/api/explain', aliases: [], patterns: [] },
   { name: 'events', path: '/api/events', aliases: [], patterns: [] },
+  { name: 'webhooks', path: '/api/webhooks', aliases: [], patterns: [] },
   { name: 'openapi', path: '/api/openapi', aliases: ['/api/openapi.json'], patterns: [] },
 ] as const satisfies readonly Route[]
 

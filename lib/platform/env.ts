@@ -58,6 +58,15 @@ export const EnvSchema = v.object({
   DATABASE_STATEMENT_TIMEOUT_MS: v.optional(IntegerVar(100, 600_000), '5000'),
   /** See DEFAULT_REQUEST_DEADLINE_MS; keep it below vercel.json's maxDuration. */
   REQUEST_DEADLINE_MS: v.optional(IntegerVar(500, 900_000), String(DEFAULT_REQUEST_DEADLINE_MS)),
+  /** The store's webhook: every ledger event is POSTed there, signed with WEBHOOK_SECRET. */
+  WEBHOOK_URL: optionalVar(v.pipe(v.string(), v.url('must be a URL'))),
+  /** A Standard Webhooks secret: `whsec_` and base64, as the receiver's library makes them. */
+  WEBHOOK_SECRET: optionalVar(
+    v.pipe(v.string(), v.regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ and base64')),
+  ),
+  WEBHOOK_TIMEOUT_MS: v.optional(IntegerVar(100, 60_000), '5000'),
+  /** Vercel sends it as `Authorization: Bearer` to the cron function that delivers webhooks. */
+  CRON_SECRET: optionalVar(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
   /** Set to 1 by Vercel in its builds and functions. */
   VERCEL: v.optional(v.string()),
   /** Vercel's environment: production, preview or development. */
@@ -87,6 +96,11 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   ) {
     throw new InvalidEnvError(
       `Invalid environment:\n  DATABASE_URL: required when DATABASE_DRIVER is ${env.DATABASE_DRIVER}`,
+    )
+  }
+  if ((env.WEBHOOK_URL === undefined) !== (env.WEBHOOK_SECRET === undefined)) {
+    throw new InvalidEnvError(
+      'Invalid environment:\n  WEBHOOK_URL, WEBHOOK_SECRET: set both to deliver webhooks, or neither',
     )
   }
   // A deployment must never fall back to an embedded database that vanishes with the instance.
