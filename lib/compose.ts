@@ -25,6 +25,7 @@ import { LOOKUP_OPERATIONS } from './lookup/operations.js'
 import { createCustomerStore } from './lookup/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
+import { deliverAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
 import { createWebhooksHandler } from './webhooks/handler.js'
 import { WEBHOOKS_OPERATIONS } from './webhooks/operations.js'
@@ -136,32 +137,36 @@ export function composeService(parts: ServiceParts): Service {
  * opened on first use and reused after; an open that failed is tried again on the next call.
  */
 export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Service {
-  let database: Promise<Database> | undefined
-  return composeService({
-    database: () => {
-      database ??= openDatabase(env).catch((error: unknown) => {
-        database = undefined
+  let opened: Promise<Database> | undefined
+  const database =
+    parts.database ??
+    (() => {
+      opened ??= openDatabase(env).catch((error: unknown) => {
+        opened = undefined
         throw error
       })
-      return database
-    },
+      return opened
+    })
+  const webhook = toWebhookConfig(env)
+  return composeService({
+    database,
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
     adminAuth: toAuthMode(env.ADMIN_API_KEYS, env.VERCEL_ENV, 'ADMIN_API_KEYS'),
-    webhook: toWebhookConfig(env),
+    webhook,
     cronAuth: toAuthMode(
       [env.ADMIN_API_KEYS, env.CRON_SECRET].filter((keys) => keys !== undefined).join(','),
       env.VERCEL_ENV,
       'ADMIN_API_KEYS or CRON_SECRET',
     ),
     ...parts,
-    identify: { deadlineMs: env.REQUEST_DEADLINE_MS, ...parts.identify },
+    identify: {
+      deadlineMs: env.REQUEST_DEADLINE_MS,
+      ...(webhook !== null && env.VERCEL === '1'
+        ? { afterChange: () => deliverAfterResponse(() => database(), webhook, consoleLogger) }
+        : {}),
+      ...parts.identify,
+    },
   })
-}
-
-/** The store's webhook as the environment configures it, or null when it does not. */
-export function toWebhookConfig(env: Env): WebhookConfig | null {
-  if (env.WEBHOOK_URL === undefined || env.WEBHOOK_SECRET === undefined) return null
-  return { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, timeoutMs: env.WEBHOOK_TIMEOUT_MS }
 }
 
 // Says once, when the first admin handler is built, how the admin API is guarded: an open one

@@ -2,11 +2,12 @@
 import { readFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { composeFromEnv, toWebhookConfig } from '../lib/compose.js'
+import { composeFromEnv } from '../lib/compose.js'
 import { openDatabase } from '../lib/db/open.js'
 import { guardServer, toServerOptions } from '../lib/http/node-server.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 import { consoleLogger } from '../lib/platform/log.js'
+import { toWebhookConfig } from '../lib/webhooks/config.js'
 import { startDeliveryLoop } from '../lib/webhooks/loop.js'
 
 loadDotEnv()

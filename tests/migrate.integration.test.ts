@@ -56,7 +56,11 @@ describe.each(SERVER_DRIVERS)('through the %s driver', (driver) => {
 
     await client.query('drop function contact_assert_cluster_version(text, text)')
     await database.migrate()
-    expect(await tables()).toEqual([{ table_name: 'Contact' }, { table_name: 'ContactEvent' }])
+    expect(await tables()).toEqual([
+      { table_name: 'Contact' },
+      { table_name: 'ContactEvent' },
+      { table_name: 'WebhookDelivery' },
+    ])
     await database.close()
   })
 
@@ -81,6 +85,7 @@ test('migration 0002 rebuilds a live link index that a failed concurrent build l
     const since = MIGRATIONS.find(({ tag }) => tag === '0002_live_link_index')?.when
     if (since === undefined) throw new Error('migration 0002 is not in the journal')
     await client.query(`
+      drop table "WebhookDelivery";
       drop table "ContactEvent";
       drop function contact_try_lock_cluster(text[], integer[]);
       drop function contact_lock_keys(text[], integer[]);
@@ -117,6 +122,7 @@ test('migration 0005 fixes the link estimate of a table analysed before it', asy
     const since = MIGRATIONS.find(({ tag }) => tag === '0005_link_estimate')?.when
     if (since === undefined) throw new Error('migration 0005 is not in the journal')
     await client.query(`
+      drop table "WebhookDelivery";
       drop table "ContactEvent";
       alter table "Contact" alter column "linkedId" reset (n_distinct);
       insert into "Contact" ("email", "linkPrecedence") values ('p@x.io', 'primary');

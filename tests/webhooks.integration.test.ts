@@ -134,3 +134,14 @@ test.each([
 ])('after %i failures in a row, a delivery waits %i ms', (failures, ms) => {
   expect(toRetryDelayMs(failures, { baseMs: 5_000, capMs: 3_600_000 })).toBe(ms)
 })
+
+test('identify starts a delivery after a request that changed the graph, and only then', async () => {
+  const database = await openTestDatabase('pglite')
+  let changes = 0
+  const client = createTestClient(database, { afterChange: () => changes++ })
+  await client.identify({ email: 'a@x.io' })
+  await client.identify({ email: 'a@x.io' })
+  await client.identify({ email: 'a@x.io', phoneNumber: '1' })
+  expect(changes).toBe(2)
+  await database.dispose()
+})

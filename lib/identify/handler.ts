@@ -22,6 +22,8 @@ export type IdentifyDeps = Omit<IdentifyOptions, 'deadline'> & {
   /** Who may call; see lib/http/auth.ts. Required, so no entry point is open by omission. */
   auth: AuthMode
   logger?: Logger
+  /** Called once a request has changed the graph, after its answer is ready (webhooks). */
+  afterChange?: () => void
 }
 
 /** Returns the `POST /identify` handler: Web `Request` in, `Response` out. */
@@ -62,6 +64,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
           const { attempts, cause } = result
           return toFailure(toRefusalError(result.error), { attempts, cause })
         }
+        if (result.outcome !== 'unchanged') deps.afterChange?.()
         return {
           response: toJsonResponse(result.response),
           outcome: result.outcome,

@@ -1,0 +1,30 @@
+/** The store's webhook as the environment configures it, and the delivery after a response. */
+import { randomUUID } from 'node:crypto'
+import { waitUntil } from '@vercel/functions'
+import type { Database } from '../db/database.js'
+import { describeError } from '../db/errors.js'
+import type { Env } from '../platform/env.js'
+import type { Logger } from '../platform/log.js'
+import { deliverDue, type WebhookConfig } from './deliver.js'
+
+/** The store's webhook as the environment configures it, or null when it does not. */
+export function toWebhookConfig(env: Env): WebhookConfig | null {
+  if (env.WEBHOOK_URL === undefined || env.WEBHOOK_SECRET === undefined) return null
+  return { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, timeoutMs: env.WEBHOOK_TIMEOUT_MS }
+}
+
+// On Vercel, a change's events go out right after its answer, in the function's own time
+// (waitUntil keeps it alive); the cron delivers whatever that misses.
+/** Delivers what is due after the answer, kept alive on Vercel by `waitUntil`. */
+export function deliverAfterResponse(
+  database: () => Promise<Database>,
+  webhook: WebhookConfig,
+  logger: Logger,
+): void {
+  const delivery = database()
+    .then((opened) => deliverDue(opened, webhook, { owner: `after:${randomUUID()}` }))
+    .catch((error: unknown) =>
+      logger.error({ msg: 'webhooks failed', error: describeError(error) }),
+    )
+  waitUntil(delivery)
+}
