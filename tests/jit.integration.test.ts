@@ -15,8 +15,9 @@ import {
 import type { Identifiers } from '../lib/core/contact.js'
 import type { Database } from '../lib/db/database.js'
 import { openDatabase } from '../lib/db/open.js'
+import { selectCluster } from '../lib/identify/cluster-read.js'
 import { type ContactStore, type IdentifyOutcome, identifyContact } from '../lib/identify/shell.js'
-import { createContactStore, selectCluster } from '../lib/identify/store.js'
+import { createContactStore } from '../lib/identify/store.js'
 import { type Driver, readEnv } from '../lib/platform/env.js'
 import { SERVER_DRIVERS } from './support/database.js'
 

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm'
 import type { ContactRow } from '../core/contact.js'
 import type { Database } from '../db/database.js'
-import { selectCluster } from '../identify/store.js'
+import { selectCluster } from '../identify/cluster-read.js'
 import type { CustomerQuery } from './query.js'
 
 /** The reads the lookup needs; one statement each. */
