@@ -88,8 +88,6 @@ export const contactEvent = pgTable(
   (table) => [
     // The feed's order: by transaction, then by id within it.
     index('ContactEvent_feed_idx').on(table.txid, table.id),
-    // A customer's events: any that names one of its contacts.
-    index('ContactEvent_contactIds_idx').using('gin', table.contactIds),
     // The evidence that holds a customer together, found by its identifiers.
     index('ContactEvent_evidenceEmail_idx')
       .on(table.evidenceEmail)

@@ -12,7 +12,18 @@ CREATE TABLE "ContactEvent" (
 	"createdAt" timestamp (3) with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "WebhookDelivery" (
+	"name" text PRIMARY KEY NOT NULL,
+	"cursor" text NOT NULL,
+	"failures" integer DEFAULT 0 NOT NULL,
+	"nextAttemptAt" timestamp (3) with time zone,
+	"leaseOwner" text,
+	"leaseUntil" timestamp (3) with time zone,
+	"lastStatus" integer,
+	"lastError" text,
+	"updatedAt" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE INDEX "ContactEvent_feed_idx" ON "ContactEvent" USING btree ("txid","id");--> statement-breakpoint
-CREATE INDEX "ContactEvent_contactIds_idx" ON "ContactEvent" USING gin ("contactIds");--> statement-breakpoint
 CREATE INDEX "ContactEvent_evidenceEmail_idx" ON "ContactEvent" USING btree ("evidenceEmail") WHERE "ContactEvent"."evidenceEmail" is not null;--> statement-breakpoint
 CREATE INDEX "ContactEvent_evidencePhoneNumber_idx" ON "ContactEvent" USING btree ("evidencePhoneNumber") WHERE "ContactEvent"."evidencePhoneNumber" is not null;
