@@ -2,32 +2,23 @@
 // and bad input, no personal data; and, on the server drivers, no event missed or repeated when two
 // transactions commit in the opposite order to the one in which they began.
 import pg from 'pg'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   ALL_DRIVERS,
   openTestDatabase,
   SERVER_DRIVERS,
   type TestDatabase,
+  useTestDatabase,
 } from './support/database.js'
 import { createTestClient } from './support/http.js'
 
 type Feed = { events: { id: string; kind: string; customerId: number }[]; next: string }
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
-  let database: TestDatabase
-  let client: ReturnType<typeof createTestClient>
-
-  beforeAll(async () => {
-    database = await openTestDatabase(driver)
-    client = createTestClient(database)
-  })
-  afterAll(() => database.dispose())
-  beforeEach(async () => {
-    await database.query('truncate "Contact", "ContactEvent" restart identity')
-  })
+  const suite = useTestDatabase(driver)
 
   const read = async (query = '') => {
-    const { status, body } = await client.send({ method: 'GET', path: `/api/events${query}` })
+    const { status, body } = await suite.client.send({ method: 'GET', path: `/api/events${query}` })
     expect(status, JSON.stringify(body)).toBe(200)
     return body as Feed
   }
@@ -38,7 +29,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       { email: 'george@hillvalley.edu', phoneNumber: '717171' },
       { email: 'lorraine@hillvalley.edu', phoneNumber: '717171' },
     ]) {
-      expect((await client.identify(body)).status).toBe(200)
+      expect((await suite.client.identify(body)).status).toBe(200)
     }
   }
 
@@ -80,7 +71,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     ['a limit over 1000', '?limit=1001', 'limit'],
     ['an unknown parameter', '?since=1', 'since'],
   ])('is 400 naming the problem for %s', async (_, query, field) => {
-    const { status, body } = await client.send({ method: 'GET', path: `/api/events${query}` })
+    const { status, body } = await suite.client.send({ method: 'GET', path: `/api/events${query}` })
     expect(status).toBe(400)
     const { error } = body as { error: { code: string; issues: { path: string }[] } }
     expect(error.code).toBe('invalid_request')

@@ -1,20 +1,12 @@
 // GET /api/explain (lib/explain/) through every driver: chains of shared identifiers and recorded
 // request pairs, pre-ledger links, and the answers for other customers, unknown ids and bad input.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
+import { beforeEach, describe, expect, test } from 'vitest'
+import { ALL_DRIVERS, openTestDatabase, useTestDatabase } from './support/database.js'
 import { createTestClient } from './support/http.js'
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
-  let database: TestDatabase
-  let client: ReturnType<typeof createTestClient>
-
-  beforeAll(async () => {
-    database = await openTestDatabase(driver)
-    client = createTestClient(database)
-  })
-  afterAll(() => database.dispose())
+  const suite = useTestDatabase(driver)
   beforeEach(async () => {
-    await database.query('truncate "Contact", "ContactEvent" restart identity')
     // The task statement's customers (1-2: Lorraine and Marty; 3-4: George and Biff), merged.
     for (const body of [
       { email: 'lorraine@hillvalley.edu', phoneNumber: '123456' },
@@ -24,11 +16,12 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       { email: 'george@hillvalley.edu', phoneNumber: '717171' },
       { email: 'mcfly@hillvalley.edu', phoneNumber: '555' },
     ]) {
-      expect((await client.identify(body)).status).toBe(200)
+      expect((await suite.client.identify(body)).status).toBe(200)
     }
   })
 
-  const explain = (query: string) => client.send({ method: 'GET', path: `/api/explain?${query}` })
+  const explain = (query: string) =>
+    suite.client.send({ method: 'GET', path: `/api/explain?${query}` })
   type Steps = { steps: { kind: string; from: number; to: number; text: string }[] }
 
   test('the merge that inserted no row is one recorded request pair', async () => {
@@ -57,10 +50,10 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
   })
 
   test('rows merged before the ledger are joined by their stored link', async () => {
-    await database.query(
+    await suite.database.query(
       `insert into "Contact" ("email", "linkPrecedence", "createdAt") values ('x@x.io', 'primary', '2020-01-01')`,
     )
-    await database.query(
+    await suite.database.query(
       `insert into "Contact" ("email", "linkedId", "linkPrecedence", "createdAt") values ('y@x.io', 6, 'secondary', '2020-01-02')`,
     )
     const { status, body } = await explain('from=7&to=6')

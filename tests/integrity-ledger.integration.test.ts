@@ -1,24 +1,15 @@
 // The integrity checker's ledger check (lib/integrity/ledger.ts) through every driver: customers
 // the service built are accounted for by rows and recorded pairs; a merge without evidence, or
 // evidence across customers, is reported.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { checkLedger } from '../lib/integrity/ledger.js'
-import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
-import { createTestClient } from './support/http.js'
+import { ALL_DRIVERS, useTestDatabase } from './support/database.js'
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
-  let database: TestDatabase
-  let client: ReturnType<typeof createTestClient>
-
-  beforeAll(async () => {
-    database = await openTestDatabase(driver)
-    client = createTestClient(database)
-  })
-  afterAll(() => database.dispose())
-  beforeEach(() => database.query('truncate "Contact", "ContactEvent" restart identity'))
+  const suite = useTestDatabase(driver)
 
   const identifyAll = async (bodies: unknown[]) => {
-    for (const body of bodies) expect((await client.identify(body)).status).toBe(200)
+    for (const body of bodies) expect((await suite.client.identify(body)).status).toBe(200)
   }
 
   test("the task statement's customers, merge included, are fully accounted for", async () => {
@@ -29,16 +20,16 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       { email: 'biffsucks@hillvalley.edu', phoneNumber: '717171' },
       { email: 'george@hillvalley.edu', phoneNumber: '717171' },
     ])
-    expect(await checkLedger(database)).toEqual([])
+    expect(await checkLedger(suite.database)).toEqual([])
   })
 
   test('a merge the ledger never saw is reported as an unexplained link', async () => {
     await identifyAll([{ email: 'a@x.io' }, { email: 'b@x.io' }])
     // An older service joined the two without recording why.
-    await database.query(
+    await suite.database.query(
       `update "Contact" set "linkedId" = 1, "linkPrecedence" = 'secondary' where "id" = 2`,
     )
-    expect(await checkLedger(database)).toEqual([
+    expect(await checkLedger(suite.database)).toEqual([
       { kind: 'unexplained-link', customerId: 1, groups: [[1], [2]] },
     ])
   })
@@ -50,10 +41,10 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       { email: 'a@x.io', phoneNumber: '1' },
     ])
     // Undo the merge by hand, leaving its recorded pair behind.
-    await database.query(
+    await suite.database.query(
       `update "Contact" set "linkedId" = null, "linkPrecedence" = 'primary' where "id" = 2`,
     )
-    expect(await checkLedger(database)).toContainEqual({
+    expect(await checkLedger(suite.database)).toContainEqual({
       kind: 'evidence-joins-customers',
       customerIds: [1, 2],
     })

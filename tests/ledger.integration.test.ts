@@ -1,10 +1,9 @@
 // The evidence ledger (lib/core/ledger.ts, lib/ledger/record.ts) through every driver: each change
 // is recorded in the same transaction as the change, with the evidence that joined customers even
 // when no row was inserted, and a change whose record fails is not made at all.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { readAllContacts } from '../harness/invariants.js'
-import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
-import { createTestClient } from './support/http.js'
+import { ALL_DRIVERS, useTestDatabase } from './support/database.js'
 
 type EventRow = {
   kind: string
@@ -18,20 +17,10 @@ type EventRow = {
 }
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
-  let database: TestDatabase
-  let client: ReturnType<typeof createTestClient>
-
-  beforeAll(async () => {
-    database = await openTestDatabase(driver)
-    client = createTestClient(database)
-  })
-  afterAll(() => database.dispose())
-  beforeEach(async () => {
-    await database.query('truncate "Contact", "ContactEvent" restart identity')
-  })
+  const suite = useTestDatabase(driver)
 
   const identify = async (body: unknown, requestId: string) => {
-    const response = await client.send({
+    const response = await suite.client.send({
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': requestId },
       body: JSON.stringify(body),
@@ -39,7 +28,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     expect(response.status, JSON.stringify(response.body)).toBe(200)
   }
   const readEvents = () =>
-    database.query<EventRow>(
+    suite.database.query<EventRow>(
       `select "kind", "primaryId", "contactIds", "absorbedIds", "joinedBy", "evidenceEmail",
               "evidencePhoneNumber", "requestId" from "ContactEvent" order by "id"`,
     )
@@ -103,14 +92,14 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
 
   test('a merge that also inserts a row records the merge, then the row it linked', async () => {
     // The secondaries of a deleted primary each lead their own rows (linking rule 5).
-    await database.query(
+    await suite.database.query(
       `insert into "Contact" ("id", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "deletedAt")
        overriding system value values
        (1, '9', null, 'primary', '2024-01-01', '2024-02-01'),
        (2, '9', 1, 'secondary', '2024-01-02', null),
        (3, '9', 1, 'secondary', '2024-01-03', null)`,
     )
-    await database.query(`select setval(pg_get_serial_sequence('"Contact"', 'id'), 3)`)
+    await suite.database.query(`select setval(pg_get_serial_sequence('"Contact"', 'id'), 3)`)
     await identify({ email: 'new@x.io', phoneNumber: '9' }, 'r1')
     expect(await readEvents()).toEqual([
       {
@@ -138,16 +127,16 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
 
   test('a change whose record cannot be written is not made, and the request says so', async () => {
     await identify({ email: 'a@x.io', phoneNumber: '1' }, 'r1')
-    await database.query(
+    await suite.database.query(
       `alter table "ContactEvent" add constraint "refuse_links" check ("kind" <> 'contact_linked')`,
     )
     try {
-      const response = await client.identify({ email: 'b@x.io', phoneNumber: '1' })
+      const response = await suite.client.identify({ email: 'b@x.io', phoneNumber: '1' })
       expect(response.status).toBe(500)
-      expect((await readAllContacts(database)).map((row) => row.email)).toEqual(['a@x.io'])
+      expect((await readAllContacts(suite.database)).map((row) => row.email)).toEqual(['a@x.io'])
       expect((await readEvents()).map((event) => event.kind)).toEqual(['customer_created'])
     } finally {
-      await database.query('alter table "ContactEvent" drop constraint "refuse_links"')
+      await suite.database.query('alter table "ContactEvent" drop constraint "refuse_links"')
     }
   })
 })

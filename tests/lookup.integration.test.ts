@@ -1,23 +1,15 @@
 // GET /api/customers (lib/lookup/) through every driver: found by email, phone number or any
 // contact id (an absorbed primary's too), normalised as identify normalises, in one statement,
 // never writing; bad queries are 400 and unknown customers 404.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { beforeEach, describe, expect, test } from 'vitest'
 import { composeService } from '../lib/compose.js'
 import { toAuthMode } from '../lib/http/auth.js'
-import { ALL_DRIVERS, openTestDatabase, type TestDatabase } from './support/database.js'
-import { captureLogs, createTestClient } from './support/http.js'
+import { ALL_DRIVERS, openTestDatabase, useTestDatabase } from './support/database.js'
+import { captureLogs } from './support/http.js'
 
 describe.each(ALL_DRIVERS)('on %s', (driver) => {
-  let database: TestDatabase
-  let client: ReturnType<typeof createTestClient>
-
-  beforeAll(async () => {
-    database = await openTestDatabase(driver)
-    client = createTestClient(database)
-  })
-  afterAll(() => database.dispose())
+  const suite = useTestDatabase(driver)
   beforeEach(async () => {
-    await database.query('truncate "Contact", "ContactEvent" restart identity')
     // The task statement's two customers, then the request that merges them.
     for (const body of [
       { email: 'lorraine@hillvalley.edu', phoneNumber: '123456' },
@@ -26,11 +18,11 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       { email: 'biffsucks@hillvalley.edu', phoneNumber: '717171' },
       { email: 'george@hillvalley.edu', phoneNumber: '717171' },
     ]) {
-      expect((await client.identify(body)).status).toBe(200)
+      expect((await suite.client.identify(body)).status).toBe(200)
     }
   })
 
-  const lookUp = (path: string) => client.send({ method: 'GET', path })
+  const lookUp = (path: string) => suite.client.send({ method: 'GET', path })
   const george = {
     primaryContactId: 3,
     emails: ['george@hillvalley.edu', 'biffsucks@hillvalley.edu'],
@@ -56,7 +48,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
 
   test('answers exactly what identify answers for the same customer', async () => {
     const looked = await lookUp('/api/customers?phoneNumber=123456')
-    const identified = await client.identify({ phoneNumber: '123456' })
+    const identified = await suite.client.identify({ phoneNumber: '123456' })
     expect((looked.body as { contact: unknown }).contact).toEqual(
       (identified.body as { contact: unknown }).contact,
     )
@@ -89,14 +81,14 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
 
   test('never writes, and costs one round trip', async () => {
     const count = async () =>
-      database.query<{ rows: string }>(
+      suite.database.query<{ rows: string }>(
         'select (select count(*) from "Contact") || \':\' || (select count(*) from "ContactEvent") as rows',
       )
     const before = await count()
-    database.wire?.reset()
+    suite.database.wire?.reset()
     await lookUp('/api/customers?email=george@hillvalley.edu')
     await lookUp('/api/customers/4')
-    if (database.wire !== null) expect(database.wire.roundTrips()).toBe(2)
+    if (suite.database.wire !== null) expect(suite.database.wire.roundTrips()).toBe(2)
     expect(await count()).toEqual(before)
   })
 })

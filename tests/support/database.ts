@@ -3,13 +3,14 @@
 import type { Duplex } from 'node:stream'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest'
 import { createFreshDatabase, type FreshDatabase } from '../../harness/fresh-database.js'
 import { startNeonHttpProxy } from '../../harness/neon-http-proxy.js'
 import type { Database } from '../../lib/db/database.js'
 import { openDatabase } from '../../lib/db/open.js'
 import type { Driver } from '../../lib/platform/env.js'
 import { readEnv } from '../../lib/platform/env.js'
+import { createTestClient } from './http.js'
 
 /** Every driver the service supports; the shared suites run once per driver. */
 export const ALL_DRIVERS: Driver[] = ['node-postgres', 'neon-http', 'pglite']
@@ -141,4 +142,21 @@ export async function waitForAdvisoryWaiter(
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   throw new Error('no writer came to wait for an advisory lock')
+}
+
+/**
+ * For a describe block: a fresh database through `driver`, opened before its tests and disposed
+ * after, with the service's tables emptied before each test, and a client of the service over it.
+ */
+export function useTestDatabase(driver: Driver) {
+  const suite = {} as { database: TestDatabase; client: ReturnType<typeof createTestClient> }
+  beforeAll(async () => {
+    suite.database = await openTestDatabase(driver)
+    suite.client = createTestClient(suite.database)
+  })
+  afterAll(() => suite.database.dispose())
+  beforeEach(async () => {
+    await suite.database.query('truncate "Contact", "ContactEvent" restart identity')
+  })
+  return suite
 }
