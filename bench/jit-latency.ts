@@ -19,6 +19,7 @@ import {
 } from '../harness/dataset.js'
 import { seededRandom } from '../harness/random.js'
 import type { Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { selectRows } from '../lib/db/database.js'
 import * as db from '../lib/db/open.js'
 import * as identify from '../lib/identify/shell.js'
@@ -129,7 +130,7 @@ for (const [kind, expected, next] of KINDS) {
       if (runner === undefined) continue
       const request = next()
       const started = performance.now()
-      const result = await runner.lib.identify.identifyContact(runner.store, request)
+      const result = await runner.lib.identify.identifyContact(runner.store, keyedAsStored(request))
       if (i < 0) continue
       ;(samples[index] as Float64Array)[i] = performance.now() - started
       if (!result.ok || result.outcome !== expected)

@@ -4,6 +4,7 @@
 // of slices, so the two paths can alternate and share whatever the machine's speed does meanwhile.
 import autocannon from 'autocannon'
 import type pg from 'pg'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { toCustomerView } from '../lib/core/customer.js'
 import type { Database } from '../lib/db/database.js'
 import { openDatabase } from '../lib/db/open.js'
@@ -304,7 +305,7 @@ export async function runDirectSlice(
         const start = performance.now()
         const result = await (plan.kind === 'lookup'
           ? lookUp(direct.customers, request.email ?? '')
-          : identifyContact(direct.store, request)
+          : identifyContact(direct.store, keyedAsStored(request))
         ).catch(() => null)
         const ms = performance.now() - start
         if (accumulator === undefined) continue

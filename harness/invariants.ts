@@ -1,13 +1,15 @@
 // Checks the whole Contact table against the linking invariants, and against the customers a
 // union-find over every request sent says there should be.
-import type { Identifiers } from '../lib/core/contact.js'
-import { createUnionFind } from './union-find.js'
+import { findBuiltInRule } from '../lib/core/blocklist.js'
+import { createUnionFind, type ModelRequest } from './union-find.js'
 
 /** A Contact row as read back for inspection. */
 export type StoredContact = {
   id: number
   email: string | null
   phoneNumber: string | null
+  emailKey: string | null
+  phoneKey: string | null
   linkedId: number | null
   linkPrecedence: 'primary' | 'secondary'
   createdAt: Date
@@ -21,7 +23,7 @@ export type RowReader = { query: <T>(text: string) => Promise<T[]> }
 /** Reads every row, by id. */
 export async function readAllContacts(database: RowReader): Promise<StoredContact[]> {
   const rows = await database.query<StoredContact>(
-    `select "id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt", "updatedAt", "deletedAt" from "Contact" order by "id"`,
+    `select "id", "email", "phoneNumber", "emailKey", "phoneKey", "linkedId", "linkPrecedence", "createdAt", "updatedAt", "deletedAt" from "Contact" order by "id"`,
   )
   // PGlite and node-postgres both return timestamptz as Date; normalise anyway for comparisons.
   return rows.map((row) => ({
@@ -32,8 +34,30 @@ export async function readAllContacts(database: RowReader): Promise<StoredContac
   }))
 }
 
-/** Returns every violation of the linking invariants in `rows` (live rows only). */
-export function findViolations(rows: StoredContact[]): string[] {
+// The keys of a row that link: blocked ones (built-in, or in `blocked` as `email:key` /
+// `phone:key`) hold nothing together, so they may sit in several customers.
+function toLinkingKeys(row: StoredContact, blocked: ReadonlySet<string>): string[] {
+  const keys: string[] = []
+  if (row.emailKey !== null && findBuiltInRule({ kind: 'email', key: row.emailKey }) === null) {
+    keys.push(`email:${row.emailKey}`)
+  }
+  if (
+    row.phoneKey !== null &&
+    findBuiltInRule({ kind: 'phoneNumber', key: row.phoneKey }) === null
+  ) {
+    keys.push(`phone:${row.phoneKey}`)
+  }
+  return keys.filter((key) => !blocked.has(key))
+}
+
+/**
+ * Returns every violation of the linking invariants in `rows` (live rows only): one primary per
+ * customer, the oldest, secondaries pointing straight at it, and no unblocked key in two customers.
+ */
+export function findViolations(
+  rows: StoredContact[],
+  blocked: ReadonlySet<string> = new Set(),
+): string[] {
   const live = rows.filter((row) => row.deletedAt === null)
   const byId = new Map(live.map((row) => [row.id, row]))
   const violations: string[] = []
@@ -51,8 +75,7 @@ export function findViolations(rows: StoredContact[]): string[] {
       primary.createdAt < row.createdAt ||
       (+primary.createdAt === +row.createdAt && primary.id <= row.id)
     if (!isOlder) violations.push(`row ${row.id}: older than its primary ${primary.id}`)
-    for (const key of [`email:${row.email}`, `phone:${row.phoneNumber}`]) {
-      if (key.endsWith(':null')) continue
+    for (const key of toLinkingKeys(row, blocked)) {
       const seen = owner.get(key)
       if (seen !== undefined && seen !== primary.id) {
         violations.push(
@@ -66,7 +89,7 @@ export function findViolations(rows: StoredContact[]): string[] {
 }
 
 /** Groups the identifiers of all `requests` into connected components (union-find). */
-export function connectCustomers(requests: Identifiers[]): string[][] {
+export function connectCustomers(requests: ModelRequest[]): string[][] {
   const customers = createUnionFind()
   for (const request of requests) customers.add(request)
   return toSortedGroups(
@@ -76,13 +99,15 @@ export function connectCustomers(requests: Identifiers[]): string[][] {
   )
 }
 
-/** Groups the identifiers of the table's live rows by customer, in the same form. */
-export function groupCustomers(rows: StoredContact[]): string[][] {
+/** Groups the linking keys of the table's live rows by customer, in the same form. */
+export function groupCustomers(
+  rows: StoredContact[],
+  blocked: ReadonlySet<string> = new Set(),
+): string[][] {
   const pairs: [string, string][] = []
   for (const row of rows.filter((candidate) => candidate.deletedAt === null)) {
     const customer = String(row.linkedId ?? row.id)
-    if (row.email !== null) pairs.push([customer, `email:${row.email}`])
-    if (row.phoneNumber !== null) pairs.push([customer, `phone:${row.phoneNumber}`])
+    for (const key of toLinkingKeys(row, blocked)) pairs.push([customer, key])
   }
   return toSortedGroups(pairs)
 }

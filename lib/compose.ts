@@ -2,11 +2,21 @@
  * Builds the service from its parts, once: the Vercel functions in api/, `npm start` and the
  * tests all compose it here, so what they serve cannot differ.
  */
+import type { CountryCode } from 'libphonenumber-js/max'
+import { DEFAULT_SHARING_LIMITS, type SharingLimits } from './core/blocklist.js'
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
 import { createExplainHandler } from './explain/handler.js'
 import { EXPLAIN_OPERATIONS } from './explain/operations.js'
 import { createExplainStore } from './explain/store.js'
+import {
+  createBlockedIdentifiersHandler,
+  createCustomerErasureHandler,
+  createIdentifiersHandler,
+} from './guard/handler.js'
+import { DEFAULT_MATCH_KEYS, type MatchKeyConfig, toKeyVersion } from './guard/match-keys.js'
+import { GUARD_OPERATIONS } from './guard/operations.js'
+import { blockValue, type GuardDeps } from './guard/shell.js'
 import { createHealthHandler } from './health/handler.js'
 import { HEALTH_OPERATIONS } from './health/operations.js'
 import { createApp } from './http/app.js'
@@ -23,7 +33,7 @@ import { LEDGER_OPERATIONS } from './ledger/operations.js'
 import { createCustomersHandler } from './lookup/handler.js'
 import { LOOKUP_OPERATIONS } from './lookup/operations.js'
 import { createCustomerStore } from './lookup/store.js'
-import type { Env } from './platform/env.js'
+import { type Env, InvalidEnvError } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
 import { deliverAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
@@ -54,26 +64,59 @@ export type ServiceParts = {
   logger?: Logger
   /** The identify handler's clock, retries and deadline. */
   identify?: Omit<IdentifyDeps, 'store' | 'auth' | 'logger'>
+  /** How identifiers are matched, and when a shared one is quarantined (the guard). */
+  guard?: {
+    matchKeys?: MatchKeyConfig
+    sharingLimits?: SharingLimits
+    /** The key erasure hashes erased values with (ERASURE_KEY). */
+    erasureKey?: string
+  }
   overviewHtml?: string
 }
 
 /** Returns every handler over `parts`; each handler is built when first called. */
 export function composeService(parts: ServiceParts): Service {
   const logger = parts.logger ?? consoleLogger
+  const matchKeys = parts.guard?.matchKeys ?? DEFAULT_MATCH_KEYS
+  const sharingLimits = parts.guard?.sharingLimits ?? DEFAULT_SHARING_LIMITS
+  const keyVersion = toKeyVersion(matchKeys)
   let store: Promise<ContactStore> | undefined
   const openStore = () => {
-    store ??= parts.database().then(createContactStore, (error: unknown) => {
-      store = undefined
-      throw error
-    })
+    store ??= parts.database().then(
+      (database) => createContactStore(database, keyVersion),
+      (error: unknown) => {
+        store = undefined
+        throw error
+      },
+    )
     return store
   }
+  const openGuard = async (): Promise<GuardDeps> => ({
+    database: await parts.database(),
+    erasureKey: parts.guard?.erasureKey ?? DEVELOPMENT_ERASURE_KEY,
+    ...(parts.identify?.now === undefined ? {} : { now: parts.identify.now }),
+  })
   const identify = lazily(() =>
     createIdentifyHandler({
       ...parts.identify,
       store: openStore,
       auth: parts.identifyAuth,
       logger,
+      matchKeys,
+      sharingLimits,
+      quarantine: async (refs, requestId) => {
+        const guard = await openGuard()
+        for (const ref of refs) {
+          const result = await blockValue(guard, { ...ref, value: ref.key }, 'auto', { requestId })
+          if (!result.ok) throw new QuarantineRefusedError(result.error)
+          logger.info({
+            msg: 'quarantined',
+            requestId,
+            kind: ref.kind,
+            customers: result.splits.length,
+          })
+        }
+      },
     }),
   )
   const health = lazily(() => createHealthHandler({ database: parts.database, logger }))
@@ -84,13 +127,20 @@ export function composeService(parts: ServiceParts): Service {
       isAdminAccessLogged = true
       return build()
     })
-  const customers = admin(() =>
+  const guardDeps = { guard: openGuard, matchKeys, auth: parts.adminAuth, logger }
+  const lookup = admin(() =>
     createCustomersHandler({
-      store: async () => createCustomerStore(await parts.database()),
+      store: async () => createCustomerStore(await parts.database(), matchKeys),
       auth: parts.adminAuth,
       logger,
     }),
   )
+  const erasure = admin(() => createCustomerErasureHandler(guardDeps))
+  // One function serves both: a lookup reads a customer, an erasure removes it.
+  const customers: Handler = (request) =>
+    request.method === 'DELETE' ? erasure(request) : lookup(request)
+  const blockedIdentifiers = admin(() => createBlockedIdentifiersHandler(guardDeps))
+  const identifiers = admin(() => createIdentifiersHandler(guardDeps))
   const explain = admin(() =>
     createExplainHandler({
       store: async () => createExplainStore(await parts.database()),
@@ -117,6 +167,7 @@ export function composeService(parts: ServiceParts): Service {
             ...IDENTIFY_OPERATIONS,
             ...LOOKUP_OPERATIONS,
             ...EXPLAIN_OPERATIONS,
+            ...GUARD_OPERATIONS,
             ...LEDGER_OPERATIONS,
             ...WEBHOOKS_OPERATIONS,
             ...HEALTH_OPERATIONS,
@@ -127,7 +178,17 @@ export function composeService(parts: ServiceParts): Service {
       logger,
     ),
   )
-  const handlers = { identify, health, customers, explain, events, webhooks, openapi }
+  const handlers = {
+    identify,
+    health,
+    customers,
+    explain,
+    'blocked-identifiers': blockedIdentifiers,
+    identifiers,
+    events,
+    webhooks,
+    openapi,
+  }
   const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
   return { ...handlers, app }
 }
@@ -148,6 +209,9 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
       return opened
     })
   const webhook = toWebhookConfig(env)
+  if (env.ERASURE_KEY === undefined && env.VERCEL_ENV === 'production') {
+    throw new InvalidEnvError('Invalid environment:\n  ERASURE_KEY: required in production')
+  }
   return composeService({
     database,
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
@@ -158,6 +222,17 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
       env.VERCEL_ENV,
       'ADMIN_API_KEYS or CRON_SECRET',
     ),
+    guard: {
+      matchKeys: {
+        defaultRegion: (env.PHONE_DEFAULT_REGION as CountryCode | undefined) ?? null,
+        emailProviderAliases: env.EMAIL_PROVIDER_ALIASES ?? [],
+      },
+      sharingLimits: {
+        maxEmailsPerPhone: env.MAX_EMAILS_PER_PHONE,
+        maxPhonesPerEmail: env.MAX_PHONES_PER_EMAIL,
+      },
+      ...(env.ERASURE_KEY === undefined ? {} : { erasureKey: env.ERASURE_KEY }),
+    },
     ...parts,
     identify: {
       deadlineMs: env.REQUEST_DEADLINE_MS,
@@ -180,6 +255,20 @@ function logAdminAccess(auth: AuthMode, logger: Logger): void {
     logger.error({ msg: 'the admin API is open to anyone: set ADMIN_API_KEYS' })
   } else {
     logger.info({ msg: 'admin access', mode: 'API keys' })
+  }
+}
+
+// Outside production, erasure works without ERASURE_KEY (composeFromEnv refuses to start there
+// without one): hashes made under this key are only as secret as this source file.
+const DEVELOPMENT_ERASURE_KEY = 'development-erasure-key-not-secret'
+
+/** A quarantine the database refused; carries the SQLSTATE identify's retries classify. */
+class QuarantineRefusedError extends Error {
+  readonly code: string
+  constructor(failure: string) {
+    super(`Quarantining a shared value failed: ${failure}`)
+    this.name = 'QuarantineRefusedError'
+    this.code = failure === 'conflict' ? '40001' : failure === 'unavailable' ? '08006' : '55P03'
   }
 }
 

@@ -1,7 +1,9 @@
 // Which locks a locked retry still needs before it writes (lib/identify/cluster-locks.ts): every
 // lock of the plan must end up held in its mode, so the write's own lock statement never waits.
+
 import { describe, expect, test } from 'vitest'
 import type { Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { findMissingLocks, MAX_LEADER_LOCKS } from '../lib/identify/cluster-locks.js'
 
 const request: Identifiers = { email: 'doc@hill.edu', phoneNumber: '555' }
@@ -52,8 +54,8 @@ describe('findMissingLocks', () => {
   ])('%s', (_, heldIdentifiers, heldLeaders, identifiers, leaderIds, keys, missingLeaders) => {
     expect(
       findMissingLocks(
-        { identifiers: heldIdentifiers, leaderIds: heldLeaders },
-        { identifiers, leaderIds },
+        { keys: keyedAsStored(heldIdentifiers), leaderIds: heldLeaders },
+        { keys: keyedAsStored(identifiers), leaderIds },
       ),
     ).toEqual({ keys, leaderIds: missingLeaders })
   })

@@ -36,6 +36,8 @@ test('defaults every optional variable', () => {
     DATABASE_POOL_SIZE: 10,
     DATABASE_STATEMENT_TIMEOUT_MS: 5000,
     HOST: '127.0.0.1',
+    MAX_EMAILS_PER_PHONE: 20,
+    MAX_PHONES_PER_EMAIL: 20,
     PGLITE_DATA_DIR: '.data/pglite',
     PORT: 4000,
     REQUEST_DEADLINE_MS: 8000,

@@ -7,6 +7,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { layOutCustomers, loadCustomers, toRowIdentifiers } from '../harness/dataset.js'
 import type { Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { openTestDatabase, type TestDatabase } from './support/database.js'
@@ -85,6 +86,7 @@ const explain = async (database: TestDatabase, prefix: string, statement: Statem
 const ROLES: [string, RegExp][] = [
   ['lock', /^select contact_lock_cluster\(/],
   ['check', /^select contact_assert_cluster_version\(/],
+  ['linkable', /^select contact_assert_linkable\(/],
   ['read', /^select .* from "Contact" where .*with recursive/s],
   ['promote', /^update "Contact" set .* where "Contact"."id" = \$\d+$/s],
   ['relink', /^update "Contact" set .* where "Contact"."id" = any\(/s],
@@ -125,7 +127,7 @@ async function findFullScansOfRequests(
   statements = []
   const store = createContactStore(database)
   for (const request of requests) {
-    const result = await identifyContact(store, request)
+    const result = await identifyContact(store, keyedAsStored(request))
     expect(result.ok, JSON.stringify(result)).toBe(true)
   }
   return findFullScans(database, statements)

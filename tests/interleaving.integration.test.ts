@@ -7,6 +7,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { findViolations, groupCustomers, readAllContacts } from '../harness/invariants.js'
 import type { Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import type { Database } from '../lib/db/database.js'
 import { identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
@@ -131,9 +132,9 @@ describe.each(SERVER_DRIVERS)('on %s', (driver) => {
       }
       await gate.query(`select pg_advisory_lock(${GATE})`)
 
-      const a = identifyContact(createContactStore(withGate(database)), first)
+      const a = identifyContact(createContactStore(withGate(database)), keyedAsStored(first))
       const gatedPid = await waitForAdvisoryWaiter(database)
-      const b = identifyContact(createContactStore(database), second)
+      const b = identifyContact(createContactStore(database), keyedAsStored(second))
       // B blocks on an advisory lock A holds: the two writers' lock sets overlap.
       await waitForAdvisoryWaiter(database, [gatedPid])
       await gate.query(`select pg_advisory_unlock(${GATE})`)

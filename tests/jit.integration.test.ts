@@ -13,9 +13,10 @@ import {
   startSystemPostgres,
 } from '../harness/system-postgres.js'
 import type { Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import type { Database } from '../lib/db/database.js'
 import { openDatabase } from '../lib/db/open.js'
-import { selectCluster } from '../lib/identify/cluster-read.js'
+import { selectCluster, throughUnblocked } from '../lib/identify/cluster-read.js'
 import { type ContactStore, type IdentifyOutcome, identifyContact } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { type Driver, readEnv } from '../lib/platform/env.js'
@@ -91,12 +92,12 @@ function withRivalBeforeFirstWrite(store: ContactStore, rival: Identifiers): Con
   let isFirstWrite = true
   return {
     ...store,
-    writePlan: async (plan, identifiers, requestId) => {
+    writePlan: async (plan, request, linkable, requestId) => {
       if (isFirstWrite) {
         isFirstWrite = false
-        await identifyContact(store, rival)
+        await identifyContact(store, keyedAsStored(rival))
       }
-      return store.writePlan(plan, identifiers, requestId)
+      return store.writePlan(plan, request, linkable, requestId)
     },
   }
 }
@@ -107,7 +108,7 @@ async function runMix(database: Database): Promise<string[]> {
   const store = createContactStore(database)
   const results: string[] = []
   const identify = async (request: Identifiers, from: ContactStore = store) => {
-    const result = await identifyContact(from, request)
+    const result = await identifyContact(from, keyedAsStored(request))
     if (!result.ok) throw new Error(`identify failed: ${result.error}`)
     results.push(`${result.outcome as IdentifyOutcome}/${result.attempts}`)
   }
@@ -206,10 +207,10 @@ describe.skipIf(!install.ok)(
       test('control: the same server compiles the cluster read when it is sent without the fix', async () => {
         await target.resetStatements()
         // The service's cluster read, sent as it is on a connection of no settings of ours.
-        const { sql: text, params } = selectCluster(service.database.db, {
-          email: 'ada@jit.test',
-          phoneNumber: null,
-        }).toSQL()
+        const { sql: text, params } = selectCluster(
+          service.database.db,
+          throughUnblocked({ emailKey: 'ada@jit.test', phoneKey: null }),
+        ).toSQL()
         const plain = new pg.Client({ connectionString: target.url })
         await plain.connect()
         await plain.query(text, params)

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { findViolations, readAllContacts } from '../harness/invariants.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import type { Database } from '../lib/db/database.js'
 import { MAX_LEADER_LOCKS } from '../lib/identify/cluster-locks.js'
 import { identifyContact } from '../lib/identify/shell.js'
@@ -92,7 +93,10 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     expect(findViolations(rows)).toEqual([])
     expect(rows.filter((row) => row.deletedAt === null && row.linkedId !== 2)).toHaveLength(1)
     // Healed: the next write is an ordinary one, locking the one leader and its identifiers.
-    const next = await identifyContact(store, { email: 'new@large.test', phoneNumber: '555' })
+    const next = await identifyContact(
+      store,
+      keyedAsStored({ email: 'new@large.test', phoneNumber: '555' }),
+    )
     expect(next).toMatchObject({ ok: true, outcome: 'linked', attempts: 1 })
     expect(probe.held().length).toBeLessThanOrEqual(4)
   })
@@ -113,10 +117,13 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     await database.query(`select setval('"Contact_id_seq"', ${leaders + 1})`)
     const probe = probeLocks(database)
 
-    const result = await identifyContact(createContactStore(probe.database), {
-      email: null,
-      phoneNumber: '555',
-    })
+    const result = await identifyContact(
+      createContactStore(probe.database),
+      keyedAsStored({
+        email: null,
+        phoneNumber: '555',
+      }),
+    )
 
     expect(result).toMatchObject({ ok: true, outcome: 'merged' })
     const [spaces] = await database.query<Record<'root' | 'clusters' | 'identifier', number>>(
@@ -138,7 +145,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
   test('identifiers holding quotes, commas, braces, backslashes and NULL are locked as themselves', async () => {
     const request = { email: 'a"b\\c,{d} NULL@x.io', phoneNumber: "'1',2" }
     const probe = probeLocks(database)
-    const result = await identifyContact(createContactStore(probe.database), request)
+    const result = await identifyContact(createContactStore(probe.database), keyedAsStored(request))
     expect(result).toMatchObject({ ok: true, outcome: 'created' })
     const expected = await database.query<{ key: number }>(
       `select hashtext(key) as key from unnest($1::text[]) as key order by 1`,

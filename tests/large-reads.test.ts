@@ -2,14 +2,15 @@
 // resolve when the test says: which reads run, which wait, which are refused.
 import { describe, expect, test } from 'vitest'
 import type { Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { classifyDatabaseError } from '../lib/db/errors.js'
 import { createLargeReadGate, type LargeReadLimits } from '../lib/identify/large-reads.js'
 
-type Row = { email: string | null; phoneNumber: string | null }
+type Row = { emailKey: string | null; phoneKey: string | null }
 
 const LIMITS: LargeReadLimits = { largeRows: 2, concurrency: 1, maxWaiting: 2, remembered: 10 }
 const rowsOf = (count: number, prefix = 'r'): Row[] =>
-  Array.from({ length: count }, (_, n) => ({ email: `${prefix}${n}@x.io`, phoneNumber: null }))
+  Array.from({ length: count }, (_, n) => ({ emailKey: `${prefix}${n}@x.io`, phoneKey: null }))
 const byEmail = (email: string): Identifiers => ({ email, phoneNumber: null })
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
 
@@ -19,7 +20,7 @@ function createHarness(limits = LIMITS) {
   const started: string[] = []
   const finishers = new Map<string, (rows: Row[]) => void>()
   const start = (name: string, identifiers: Identifiers) =>
-    gate(identifiers, () => {
+    gate(keyedAsStored(identifiers), () => {
       started.push(name)
       return new Promise<Row[]>((resolve) => finishers.set(name, resolve))
     })
@@ -32,7 +33,7 @@ function createHarness(limits = LIMITS) {
   }
   // Reads `rows` once through the gate, to make their cluster known.
   const learn = async (rows: Row[]) => {
-    const read = start('learn', byEmail(rows[0]?.email ?? ''))
+    const read = start('learn', byEmail(rows[0]?.emailKey ?? ''))
     await finish('learn', rows)
     await read
   }

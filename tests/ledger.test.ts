@@ -1,6 +1,7 @@
 // The ledger's rules (lib/core/ledger.ts), one row per rule. Pure: no database.
 import { describe, expect, test } from 'vitest'
 import type { ContactRow, Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { INSERTED, type PlannedEvent, toLedgerEvents } from '../lib/core/ledger.js'
 import { planLinks } from '../lib/core/linking.js'
 import { at, makeContact } from './support/fixtures.js'
@@ -79,8 +80,10 @@ describe('the events a change records', () => {
       [],
     ],
   ])('%s', (_, cluster, request, expected) => {
-    expect(summarise(toLedgerEvents(planLinks(cluster, request, at(100)), request))).toEqual(
-      expected,
-    )
+    expect(
+      summarise(
+        toLedgerEvents(planLinks(cluster, keyedAsStored(request), at(100)), keyedAsStored(request)),
+      ),
+    ).toEqual(expected)
   })
 })

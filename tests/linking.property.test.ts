@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { createUnionFind, toKeys } from '../harness/union-find.js'
 import type { ContactRow, Identifiers, IdentifyResponse } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import { hasWrites, planLinks, toIdentifyResponse } from '../lib/core/linking.js'
 import { at, makeContact } from './support/fixtures.js'
 import {
@@ -77,7 +78,7 @@ function identifyAll(steps: readonly Step[]): Outcome[] {
     const now = new Date(time + skewMs)
     const bringsNewIdentifier = toKeys(request).some((key) => !model.has(key))
     model.add(request)
-    const plan = planLinks(Object.freeze(readCluster(table, request)), request, now)
+    const plan = planLinks(Object.freeze(readCluster(table, request)), keyedAsStored(request), now)
     const { rows, insertedId } = applyPlan(table, plan, nextId(table))
     const after = freeze(rows)
     const response = toIdentifyResponse(plan, insertedId)
@@ -185,7 +186,7 @@ describe('random request sequences against union-find', () => {
         const outcomes = identifyAll(steps)
         // Right after itself: the answer it had just been given.
         for (const { request, now, after, response } of outcomes) {
-          const replay = planLinks(readCluster(after, request), request, now)
+          const replay = planLinks(readCluster(after, request), keyedAsStored(request), now)
           expect({
             hasWrites: hasWrites(replay),
             response: toIdentifyResponse(replay, null),
@@ -200,7 +201,7 @@ describe('random request sequences against union-find', () => {
         const later = new Date(final.now.getTime() + laterMs)
         for (const { request } of outcomes) {
           const cluster = readCluster(final.after, request)
-          const replay = planLinks(cluster, request, later)
+          const replay = planLinks(cluster, keyedAsStored(request), later)
           expect({
             hasWrites: hasWrites(replay),
             response: toIdentifyResponse(replay, null),
@@ -351,7 +352,7 @@ describe('legacy data', () => {
           const now = new Date(
             Math.max(...forest.map((row) => row.createdAt.getTime())) + elapsedMs,
           )
-          const plan = planLinks(cluster, request, now)
+          const plan = planLinks(cluster, keyedAsStored(request), now)
           const { rows: after, insertedId } = applyPlan(forest, plan, nextId(forest))
 
           expect(oldestRoot).toBeDefined()
@@ -366,7 +367,9 @@ describe('legacy data', () => {
             }
           }
           expect(toIdentifyResponse(plan, insertedId).contact.primaryContactId).toBe(survivorId)
-          expect(hasWrites(planLinks(readCluster(after, request), request, now))).toBe(false)
+          expect(
+            hasWrites(planLinks(readCluster(after, request), keyedAsStored(request), now)),
+          ).toBe(false)
         }),
         { numRuns: RUNS },
       )
@@ -396,7 +399,7 @@ describe('the harness itself, on fixed rows', () => {
   test('applies a plan as the store does: promote, relink, insert with the next id', () => {
     const plan = planLinks(
       readCluster(chain, { email: 'marty@hill.edu', phoneNumber: '88' }),
-      { email: 'marty@hill.edu', phoneNumber: '88' },
+      keyedAsStored({ email: 'marty@hill.edu', phoneNumber: '88' }),
       at(10),
     )
     const { rows, insertedId } = applyPlan(chain, plan, 6)
@@ -450,8 +453,8 @@ describe('the write locks of two requests overlap whenever their clusters do', (
         ]
         const [clusterA, clusterB] = [readCluster(rows, a), readCluster(rows, b)]
         const shared = clusterA.some((row) => clusterB.some((other) => other.id === row.id))
-        const locksA = new Set(planLinks(clusterA, a, at(100)).rootIds)
-        const locksB = planLinks(clusterB, b, at(100)).rootIds
+        const locksA = new Set(planLinks(clusterA, keyedAsStored(a), at(100)).rootIds)
+        const locksB = planLinks(clusterB, keyedAsStored(b), at(100)).rootIds
         expect(locksB.some((id) => locksA.has(id))).toBe(shared)
       }),
       { numRuns: 2_000 },
@@ -487,8 +490,8 @@ describe('the write locks of two requests overlap whenever their clusters do', (
           ]
           const [clusterA, clusterB] = [readCluster(rows, a), readCluster(rows, b)]
           const shared = clusterA.some((row) => clusterB.some((other) => other.id === row.id))
-          const locksA = toLocks(planLinks(clusterA, a, at(100)).rootIds, bound)
-          const locksB = toLocks(planLinks(clusterB, b, at(100)).rootIds, bound)
+          const locksA = toLocks(planLinks(clusterA, keyedAsStored(a), at(100)).rootIds, bound)
+          const locksB = toLocks(planLinks(clusterB, keyedAsStored(b), at(100)).rootIds, bound)
           if (shared) expect(isConflicting(locksA, locksB)).toBe(true)
         },
       ),

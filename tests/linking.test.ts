@@ -1,6 +1,7 @@
 // The linking rules of lib/core/linking.ts, one table per rule. Pure: no database.
 import { describe, expect, test } from 'vitest'
 import type { ContactRow, Identifiers } from '../lib/core/contact.js'
+import { keyedAsStored } from '../lib/core/contact.js'
 import {
   findLeaders,
   hasWrites,
@@ -22,9 +23,9 @@ describe('rule 2: an unknown customer', () => {
     ['an email alone', request('doc@hill.edu', null)],
     ['a phone alone', request(null, '123')],
   ])('is inserted as a primary row with %s', (_, identifiers) => {
-    const plan = planLinks([], identifiers, NOW)
+    const plan = planLinks([], keyedAsStored(identifiers), NOW)
     expect(plan.insert).toEqual({
-      ...identifiers,
+      ...keyedAsStored(identifiers),
       linkedId: null,
       linkPrecedence: 'primary',
       createdAt: NOW,
@@ -72,7 +73,7 @@ describe('rule 3: several customers merge into the one with the oldest primary',
     ],
     ['ties on createdAt broken by the lower id', [older, twin], request('a@x.io', '4'), 4, [5]],
   ])('keeps the %s', (_, cluster, identifiers, primaryId, relinkIds) => {
-    const plan = planLinks(cluster, identifiers, NOW)
+    const plan = planLinks(cluster, keyedAsStored(identifiers), NOW)
     expect(plan.primaryId).toBe(primaryId)
     expect([...plan.relinkIds].sort((a, b) => a - b)).toEqual(relinkIds)
     expect(plan.insert).toBeNull()
@@ -80,7 +81,7 @@ describe('rule 3: several customers merge into the one with the oldest primary',
   })
 
   test('writes only rows whose link changes', () => {
-    const plan = planLinks([older, olderChild, newer], request('a@x.io', '2'), NOW)
+    const plan = planLinks([older, olderChild, newer], keyedAsStored(request('a@x.io', '2')), NOW)
     expect(plan.relinkIds).toEqual([2])
     expect(plan.promotesPrimary).toBe(false)
   })
@@ -107,15 +108,22 @@ describe('rule 4: new information for a known customer', () => {
       false,
     ],
   ])('%s: inserts a secondary = %s', (_, identifiers, inserts) => {
-    const plan = planLinks([primary, secondary], identifiers, NOW)
+    const plan = planLinks([primary, secondary], keyedAsStored(identifiers), NOW)
     expect(plan.insert).toEqual(
-      inserts ? { ...identifiers, linkedId: 1, linkPrecedence: 'secondary', createdAt: NOW } : null,
+      inserts
+        ? {
+            ...keyedAsStored(identifiers),
+            linkedId: 1,
+            linkPrecedence: 'secondary',
+            createdAt: NOW,
+          }
+        : null,
     )
     expect(hasWrites(plan)).toBe(inserts)
   })
 
   test('a new row is never older than the customer it joins, even if this clock is behind', () => {
-    const plan = planLinks([primary], request('late@hill.edu', null), at(0.5))
+    const plan = planLinks([primary], keyedAsStored(request('late@hill.edu', null)), at(0.5))
     expect(plan.insert?.createdAt).toEqual(primary.createdAt)
   })
 })
@@ -165,7 +173,7 @@ describe('rule 5: chains and cycles left by older services are flattened', () =>
       true,
     ],
   ])('%s', (_, cluster, primaryId, relinkIds, promotes) => {
-    const plan = planLinks(cluster, request('a@x.io', null), NOW)
+    const plan = planLinks(cluster, keyedAsStored(request('a@x.io', null)), NOW)
     expect(plan.primaryId).toBe(primaryId)
     expect(plan.relinkIds).toEqual(relinkIds)
     expect(plan.promotesPrimary).toBe(promotes)
@@ -183,7 +191,7 @@ describe('rule 6: the answer', () => {
       makeContact({ id: 4, email: 'a@x.io', phoneNumber: '3', linkedId: 3, createdAt: at(2) }),
       makeContact({ id: 2, email: 'z@x.io', phoneNumber: null, linkedId: 3, createdAt: at(2) }),
     ]
-    const plan = planLinks(cluster, request('z@x.io', '9'), NOW)
+    const plan = planLinks(cluster, keyedAsStored(request('z@x.io', '9')), NOW)
     expect(toIdentifyResponse(plan, null)).toEqual({
       contact: {
         primaryContactId: 3,
@@ -195,7 +203,11 @@ describe('rule 6: the answer', () => {
   })
 
   test('places the inserted row by its age and id', () => {
-    const plan = planLinks([makeContact({ id: 1, email: 'a@x.io' })], request('a@x.io', '5'), NOW)
+    const plan = planLinks(
+      [makeContact({ id: 1, email: 'a@x.io' })],
+      keyedAsStored(request('a@x.io', '5')),
+      NOW,
+    )
     expect(toIdentifyResponse(plan, 2).contact).toEqual({
       primaryContactId: 1,
       emails: ['a@x.io'],
@@ -226,7 +238,7 @@ describe('rule 6: the answer', () => {
       request('lorraine@hillvalley.edu', null),
       request('mcfly@hillvalley.edu', null),
     ]) {
-      const plan = planLinks(cluster, identifiers, NOW)
+      const plan = planLinks(cluster, keyedAsStored(identifiers), NOW)
       expect(hasWrites(plan)).toBe(false)
       expect(toIdentifyResponse(plan, null)).toEqual({
         contact: {
@@ -279,6 +291,6 @@ describe('rule 3: leaders, which the writer locks', () => {
     ],
   ])('%s', (_, rows, leaderIds) => {
     expect(findLeaders(rows).map((row) => row.id)).toEqual(leaderIds)
-    expect(planLinks(rows, request('t@x.io', null), NOW).rootIds).toEqual(leaderIds)
+    expect(planLinks(rows, keyedAsStored(request('t@x.io', null)), NOW).rootIds).toEqual(leaderIds)
   })
 })

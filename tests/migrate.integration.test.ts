@@ -57,8 +57,10 @@ describe.each(SERVER_DRIVERS)('through the %s driver', (driver) => {
     await client.query('drop function contact_assert_cluster_version(text, text)')
     await database.migrate()
     expect(await tables()).toEqual([
+      { table_name: 'BlockedIdentifier' },
       { table_name: 'Contact' },
       { table_name: 'ContactEvent' },
+      { table_name: 'ErasedIdentifier' },
       { table_name: 'WebhookDelivery' },
     ])
     await database.close()
@@ -75,6 +77,17 @@ describe.each(SERVER_DRIVERS)('through the %s driver', (driver) => {
   })
 })
 
+// Back to the state before 0007 (the guard), which later tests' rewinds start from.
+const UNDO_GUARD = `
+  drop table "BlockedIdentifier";
+  drop table "ErasedIdentifier";
+  drop trigger "Contact_fill_keys" on "Contact";
+  drop function contact_fill_keys();
+  drop function contact_assert_linkable(text, text);
+  alter table "Contact" drop column "emailKey", drop column "phoneKey", drop column "keyVersion";
+  create index "Contact_email_live_idx" on "Contact" ("email") where "deletedAt" is null;
+  create index "Contact_phoneNumber_live_idx" on "Contact" ("phoneNumber") where "deletedAt" is null;`
+
 test('migration 0002 rebuilds a live link index that a failed concurrent build left invalid', async () => {
   const server = await createServerDatabase()
   const client = new pg.Client({ connectionString: server.url })
@@ -85,6 +98,7 @@ test('migration 0002 rebuilds a live link index that a failed concurrent build l
     const since = MIGRATIONS.find(({ tag }) => tag === '0002_live_link_index')?.when
     if (since === undefined) throw new Error('migration 0002 is not in the journal')
     await client.query(`
+      ${UNDO_GUARD}
       drop table "WebhookDelivery";
       drop table "ContactEvent";
       drop function contact_try_lock_cluster(text[], integer[]);
@@ -122,6 +136,7 @@ test('migration 0005 fixes the link estimate of a table analysed before it', asy
     const since = MIGRATIONS.find(({ tag }) => tag === '0005_link_estimate')?.when
     if (since === undefined) throw new Error('migration 0005 is not in the journal')
     await client.query(`
+      ${UNDO_GUARD}
       drop table "WebhookDelivery";
       drop table "ContactEvent";
       alter table "Contact" alter column "linkedId" reset (n_distinct);

@@ -16,7 +16,7 @@ export type CustomerView = IdentifyResponse & { contacts: ContactView[] }
 
 // Nothing is inserted for a request without identifiers, so the plan's clock is never read.
 const UNUSED_CLOCK = new Date(0)
-const NO_IDENTIFIERS = { email: null, phoneNumber: null }
+const NO_IDENTIFIERS = { email: null, phoneNumber: null, emailKey: null, phoneKey: null }
 
 /**
  * Returns the customer `cluster` (rows as identify reads them) forms: the answer identify would

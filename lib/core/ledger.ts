@@ -12,7 +12,7 @@
  * 4. A request that adds a row to a known customer records `contact_linked`, after any merge.
  * 5. Events carry ids and kinds only; the evidence pair is kept apart from the published payload.
  */
-import type { Identifiers } from './contact.js'
+import type { KeyedIdentifiers } from './contact.js'
 import type { LinkPlan } from './linking.js'
 
 /** Every kind of event; later capabilities add theirs here. */
@@ -21,6 +21,13 @@ export const EVENT_KINDS = [
   'contact_linked',
   'customers_merged',
   'customer_relinked',
+  // The guard (lib/guard): `joinedBy` names the kind of identifier the change was about.
+  'identifier_blocked',
+  'identifier_quarantined',
+  'identifier_unblocked',
+  'identifier_erased',
+  'customer_split',
+  'customer_erased',
 ] as const
 
 /** The kind of a ledger event. */
@@ -46,11 +53,11 @@ export type PlannedEvent = {
   absorbedIds: number[]
   joinedBy: JoinedBy | null
   /** The identifiers that joined customers (rule 2); personal data, never published. */
-  evidence: Identifiers | null
+  evidence: KeyedIdentifiers | null
 }
 
 /** Returns the events that record `plan`, carried out for `request` (rules 1 to 4). */
-export function toLedgerEvents(plan: LinkPlan, request: Identifiers): PlannedEvent[] {
+export function toLedgerEvents(plan: LinkPlan, request: KeyedIdentifiers): PlannedEvent[] {
   if (plan.primaryId === null) {
     return [event('customer_created', INSERTED, [INSERTED], [], null, null)]
   }
@@ -86,16 +93,17 @@ function event(
   contactIds: ContactRef[],
   absorbedIds: number[],
   joinedBy: JoinedBy | null,
-  evidence: Identifiers | null,
+  evidence: KeyedIdentifiers | null,
 ): PlannedEvent {
   return { kind, primaryId, contactIds, absorbedIds, joinedBy, evidence }
 }
 
 // Which of the request's identifiers the customer's existing rows already held.
-function toJoinedBy(plan: LinkPlan, request: Identifiers): JoinedBy | null {
-  const hasEmail = request.email !== null && plan.rows.some((row) => row.email === request.email)
+function toJoinedBy(plan: LinkPlan, request: KeyedIdentifiers): JoinedBy | null {
+  const hasEmail =
+    request.emailKey !== null && plan.rows.some((row) => row.emailKey === request.emailKey)
   const hasPhone =
-    request.phoneNumber !== null && plan.rows.some((row) => row.phoneNumber === request.phoneNumber)
+    request.phoneKey !== null && plan.rows.some((row) => row.phoneKey === request.phoneKey)
   if (hasEmail && hasPhone) return 'both'
   if (hasEmail) return 'email'
   return hasPhone ? 'phoneNumber' : null

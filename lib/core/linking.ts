@@ -2,24 +2,25 @@
  * The linking rules, applied to one customer cluster already read from the database. Pure: no
  * I/O, no clock, no randomness; the caller supplies the rows, the request and the current time.
  *
- * 1. A cluster is every live row sharing the request's email or phone number, plus every row of
- *    those rows' customers (the shell reads it; see lib/identify/store.ts).
+ * 1. A cluster is every live row sharing the match key (lib/guard/match-keys.ts) of the request's
+ *    email or phone number, unless the value is blocked, plus every row of those rows' customers
+ *    (the shell reads it; see lib/identify/store.ts).
  * 2. An empty cluster means a new customer: insert a primary row with the request's identifiers.
  * 3. Each linked component of the cluster (rows joined by `linkedId`) has one leader: its root, the
  *    row with no live parent in the cluster, or, for a cycle left by older services, its oldest
  *    row. The oldest leader (by `createdAt`, then `id`) survives as the primary; every other row
  *    becomes a secondary pointing straight at it. Only rows whose link actually changes are
  *    written, and they alone get a new `updatedAt`.
- * 4. If the request brings an email or phone number the merged customer does not have yet, insert
- *    one secondary row with the request's identifiers, linked to the primary; otherwise insert
- *    nothing.
+ * 4. If the request brings an email or phone number whose key the merged customer does not have
+ *    yet, insert one secondary row with the request's identifiers, linked to the primary; otherwise
+ *    insert nothing. A blocked value counts too: it is stored, it only never links.
  * 5. Chains left by older services (a secondary pointing at a secondary) and cycles are flattened
  *    by rule 3, because every row is re-pointed at the survivor directly. A secondary whose
  *    primary was deleted is a root of its own, so it leads its rows until something joins them.
  * 6. The answer lists distinct emails and phone numbers, the primary's first and the rest in row
  *    order (`createdAt`, `id`), and every secondary id in row order.
  */
-import type { ContactRow, Identifiers, IdentifyResponse } from './contact.js'
+import type { ContactRow, IdentifyResponse, KeyedIdentifiers } from './contact.js'
 
 /** A row to insert: everything but the id, which the database assigns. */
 export type NewContact = Omit<ContactRow, 'id'>
@@ -95,7 +96,7 @@ export function findLeaders(rows: readonly ContactRow[]): ContactRow[] {
 /** Decides the writes for `request` against its `cluster` at time `now` (rules 2 to 5). */
 export function planLinks(
   cluster: readonly ContactRow[],
-  request: Identifiers,
+  request: KeyedIdentifiers,
   now: Date,
 ): LinkPlan {
   const rows = [...cluster].sort(compareRowAge)
@@ -122,10 +123,10 @@ export function planLinks(
     return { ...row, linkedId: survivor.id, linkPrecedence: 'secondary' }
   })
 
-  const isNew = (value: string | null, key: 'email' | 'phoneNumber') =>
-    value !== null && !rows.some((row) => row[key] === value)
+  const isNew = (key: string | null, column: 'emailKey' | 'phoneKey') =>
+    key !== null && !rows.some((row) => row[column] === key)
   const bringsSomethingNew =
-    isNew(request.email, 'email') || isNew(request.phoneNumber, 'phoneNumber')
+    isNew(request.emailKey, 'emailKey') || isNew(request.phoneKey, 'phoneKey')
   // Clocks of different instances may disagree by a few milliseconds; a new row must still never
   // look older than the customer it joins.
   const newest = rows.reduce((time, row) => Math.max(time, row.createdAt.getTime()), 0)

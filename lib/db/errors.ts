@@ -50,6 +50,16 @@ const CONNECTION_ERROR_CODES = new Set([
 
 const PROTOCOL_VIOLATION = '08P01'
 
+/**
+ * The SQLSTATE of contact_assert_linkable (drizzle/0007_guard.sql): every identifier of a new
+ * customer was blocked by the time its write locked them.
+ */
+export const UNLINKABLE_SQLSTATE = 'GU422'
+
+/** Whether `error` is the database refusing to create a customer out of blocked values only. */
+export const isUnlinkableError = (error: unknown): boolean =>
+  findErrorCode(error) === UNLINKABLE_SQLSTATE
+
 /** Classifies a database error for retrying and for the HTTP status it becomes. */
 export function classifyDatabaseError(error: unknown): DatabaseFailure {
   // First: an aborted round trip reaches here wrapped as a connection error.

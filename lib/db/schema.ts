@@ -8,11 +8,16 @@ import {
   integer,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
 } from 'drizzle-orm/pg-core'
-import { LINK_PRECEDENCES } from '../core/contact.js'
+import { BLOCK_REASONS } from '../core/blocklist.js'
+import { IDENTIFIER_KINDS, LINK_PRECEDENCES } from '../core/contact.js'
 import { EVENT_KINDS } from '../core/ledger.js'
+
+/** The key version of rows keyed by their values as stored, before match keys existed. */
+export const LEGACY_KEY_VERSION = 'legacy'
 
 /** The `LinkPrecedence` enum type: a row's role in its customer. */
 export const linkPrecedence = pgEnum('LinkPrecedence', LINK_PRECEDENCES)
@@ -36,6 +41,12 @@ export const contact = pgTable(
     createdAt: timestampMs('createdAt').notNull().defaultNow(),
     updatedAt: timestampMs('updatedAt').notNull().defaultNow(),
     deletedAt: timestampMs('deletedAt'),
+    // What linking compares (lib/guard/match-keys.ts), and the version of the rules that made
+    // them. A row inserted without keys (by an older service, or by hand) is keyed by its values
+    // as stored, under the version `legacy`, by the trigger contact_fill_keys (drizzle/0007).
+    emailKey: text('emailKey'),
+    phoneKey: text('phoneKey'),
+    keyVersion: text('keyVersion').notNull().default(LEGACY_KEY_VERSION),
   },
   (table) => [
     check(
@@ -47,14 +58,12 @@ export const contact = pgTable(
       sql`(${table.linkPrecedence} = 'primary') = (${table.linkedId} is null)`,
     ),
     check('Contact_not_linked_to_itself', sql`${table.linkedId} <> ${table.id}`),
-    // Every lookup the service makes is among live rows: by identifier, or by link. Each index
+    // Every lookup the service makes is among live rows: by match key, or by link. Each index
     // matches its lookup's predicate exactly, so it is the only sensible plan even on a young
     // table with no statistics yet; a full link index once lost there to a scan of a whole
     // identifier index filtering on deletedAt (tests/explain.integration.test.ts).
-    index('Contact_email_live_idx').on(table.email).where(sql`${table.deletedAt} is null`),
-    index('Contact_phoneNumber_live_idx')
-      .on(table.phoneNumber)
-      .where(sql`${table.deletedAt} is null`),
+    index('Contact_emailKey_live_idx').on(table.emailKey).where(sql`${table.deletedAt} is null`),
+    index('Contact_phoneKey_live_idx').on(table.phoneKey).where(sql`${table.deletedAt} is null`),
     index('Contact_linkedId_live_idx').on(table.linkedId).where(sql`${table.deletedAt} is null`),
   ],
 )
@@ -82,19 +91,22 @@ export const contactEvent = pgTable(
     joinedBy: text('joinedBy', { enum: ['email', 'phoneNumber', 'both'] }),
     evidenceEmail: text('evidenceEmail'),
     evidencePhoneNumber: text('evidencePhoneNumber'),
+    // Their match keys, by which a split finds the pairs that still hold a customer together.
+    evidenceEmailKey: text('evidenceEmailKey'),
+    evidencePhoneKey: text('evidencePhoneKey'),
     requestId: text('requestId'),
     createdAt: timestampMs('createdAt').notNull(),
   },
   (table) => [
     // The feed's order: by transaction, then by id within it.
     index('ContactEvent_feed_idx').on(table.txid, table.id),
-    // The evidence that holds a customer together, found by its identifiers.
-    index('ContactEvent_evidenceEmail_idx')
-      .on(table.evidenceEmail)
-      .where(sql`${table.evidenceEmail} is not null`),
-    index('ContactEvent_evidencePhoneNumber_idx')
-      .on(table.evidencePhoneNumber)
-      .where(sql`${table.evidencePhoneNumber} is not null`),
+    // The evidence that holds a customer together, found by its match keys.
+    index('ContactEvent_evidenceEmailKey_idx')
+      .on(table.evidenceEmailKey)
+      .where(sql`${table.evidenceEmailKey} is not null`),
+    index('ContactEvent_evidencePhoneKey_idx')
+      .on(table.evidencePhoneKey)
+      .where(sql`${table.evidencePhoneKey} is not null`),
   ],
 )
 
@@ -114,3 +126,35 @@ export const webhookDelivery = pgTable('WebhookDelivery', {
   lastError: text('lastError'),
   updatedAt: timestampMs('updatedAt').notNull().defaultNow(),
 })
+
+/**
+ * The store's blocklist: values that never link anything, by match key. `store` entries are the
+ * store's own (admin API, `npm run block`); `auto` ones are quarantined shared values. The
+ * built-in rules (lib/core/blocklist.ts) are code, not rows.
+ */
+export const blockedIdentifier = pgTable(
+  'BlockedIdentifier',
+  {
+    kind: text('kind', { enum: IDENTIFIER_KINDS }).notNull(),
+    key: text('key').notNull(),
+    /** The value as it was blocked, for people to read. */
+    value: text('value').notNull(),
+    reason: text('reason', { enum: BLOCK_REASONS }).notNull(),
+    createdAt: timestampMs('createdAt').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.key] })],
+)
+
+/**
+ * What erasure keeps of an erased value: a keyed hash of its match key (ERASURE_KEY), so that
+ * `npm run rekey` and a backfill of old orders can tell it was erased without holding it.
+ */
+export const erasedIdentifier = pgTable(
+  'ErasedIdentifier',
+  {
+    kind: text('kind', { enum: IDENTIFIER_KINDS }).notNull(),
+    keyHash: text('keyHash').notNull(),
+    erasedAt: timestampMs('erasedAt').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.keyHash] })],
+)

@@ -22,11 +22,19 @@ type PairRow = {
   absorbedIds: number[]
 }
 
-/** Returns a store over `database`, reading through the lookup's own statement for customers. */
+/**
+ * Returns a store over `database`, reading through the lookup's own statement for customers.
+ * Explain follows match keys, so its rows and pairs carry their keys in place of the values.
+ */
 export function createExplainStore(database: Database): ExplainStore {
   const customers = createCustomerStore(database)
   return {
-    readCustomer: (contactId) => customers.readCustomer({ contactId }),
+    readCustomer: async (contactId) =>
+      (await customers.readCustomer({ contactId })).map((row) => ({
+        ...row,
+        email: row.emailKey,
+        phoneNumber: row.phoneKey,
+      })),
     async readPairs(rows) {
       const emails = [...new Set(rows.flatMap((row) => (row.email === null ? [] : [row.email])))]
       const phones = [
@@ -36,12 +44,12 @@ export function createExplainStore(database: Database): ExplainStore {
       const found = await database.runRead((db) =>
         selectRows<PairRow>(
           db,
-          sql`select "evidenceEmail" as "email", "evidencePhoneNumber" as "phoneNumber",
+          sql`select "evidenceEmailKey" as "email", "evidencePhoneKey" as "phoneNumber",
                 "createdAt" as "at", "requestId", "primaryId", "absorbedIds"
               from "ContactEvent"
               where "kind" = 'customers_merged'
-                and ("evidenceEmail" = any(${toSqlArray(emails, 'text')})
-                  or "evidencePhoneNumber" = any(${toSqlArray(phones, 'text')}))
+                and ("evidenceEmailKey" = any(${toSqlArray(emails, 'text')})
+                  or "evidencePhoneKey" = any(${toSqlArray(phones, 'text')}))
               order by "id"`,
         ),
       )

@@ -15,6 +15,8 @@ export const ROUTES = [
     patterns: ['/api/customers/:contactId'],
   },
   { name: 'explain', path: '/api/explain', aliases: [], patterns: [] },
+  { name: 'blocked-identifiers', path: '/api/blocked-identifiers', aliases: [], patterns: [] },
+  { name: 'identifiers', path: '/api/identifiers', aliases: [], patterns: [] },
   { name: 'events', path: '/api/events', aliases: [], patterns: [] },
   { name: 'webhooks', path: '/api/webhooks', aliases: [], patterns: [] },
   { name: 'openapi', path: '/api/openapi', aliases: ['/api/openapi.json'], patterns: [] },

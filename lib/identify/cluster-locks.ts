@@ -4,7 +4,7 @@
  * (drizzle/0004_bounded_cluster_locks.sql), so every writer, whatever its version, agrees on them.
  */
 import { type SQL, sql } from 'drizzle-orm'
-import type { Identifiers } from '../core/contact.js'
+import type { MatchKeys } from '../core/contact.js'
 import { toSqlArray } from '../db/database.js'
 
 /**
@@ -13,23 +13,26 @@ import { toSqlArray } from '../db/database.js'
  */
 export const MAX_LEADER_LOCKS = 16
 
-/** What a write locks: the identifiers of its request and the leaders of the cluster it read. */
-export type LockScope = { identifiers: Identifiers; leaderIds: readonly number[] }
+/** What a write locks: the match keys of its request and the leaders of the cluster it read. */
+export type LockScope = { keys: MatchKeys; leaderIds: readonly number[] }
 
 /** The locks to take, as lock identifiers (see `toLockIdentifiers`) and leader ids. */
 export type LockList = { keys: string[]; leaderIds: number[] }
 
-/** Returns the advisory-lock identifiers of a request; emails and phone numbers never collide. */
-export function toLockIdentifiers(identifiers: Identifiers): string[] {
+/**
+ * Returns the advisory-lock identifiers of a request's match keys; emails and phone numbers never
+ * collide. A block or an erasure of a value takes the same lock as a request bringing it.
+ */
+export function toLockIdentifiers({ emailKey, phoneKey }: MatchKeys): string[] {
   const keys: string[] = []
-  if (identifiers.email !== null) keys.push(`email:${identifiers.email}`)
-  if (identifiers.phoneNumber !== null) keys.push(`phone:${identifiers.phoneNumber}`)
+  if (emailKey !== null) keys.push(`email:${emailKey}`)
+  if (phoneKey !== null) keys.push(`phone:${phoneKey}`)
   return keys
 }
 
 /** Returns the statement that waits for every lock of `scope`, in the one global order. */
-export const toLockClusterQuery = ({ identifiers, leaderIds }: LockScope): SQL =>
-  sql`select contact_lock_cluster(${toSqlArray(toLockIdentifiers(identifiers), 'text')}, ${toSqlArray(leaderIds, 'integer')})`
+export const toLockClusterQuery = ({ keys, leaderIds }: LockScope): SQL =>
+  sql`select contact_lock_cluster(${toSqlArray(toLockIdentifiers(keys), 'text')}, ${toSqlArray(leaderIds, 'integer')})`
 
 /** Returns the statement that takes the locks of `list` that are free, as `isTaken`: all were. */
 export const toTryLockClusterQuery = ({ keys, leaderIds }: LockList): SQL =>
@@ -43,8 +46,8 @@ const isLockedWhole = (leaderIds: readonly number[]) => leaderIds.length > MAX_L
  * then re-takes held locks only (advisory locks nest) and never waits.
  */
 export function findMissingLocks(held: LockScope, planned: LockScope): LockList {
-  const heldKeys = new Set(toLockIdentifiers(held.identifiers))
-  const keys = toLockIdentifiers(planned.identifiers).filter((key) => !heldKeys.has(key))
+  const heldKeys = new Set(toLockIdentifiers(held.keys))
+  const keys = toLockIdentifiers(planned.keys).filter((key) => !heldKeys.has(key))
   // Leaders locked as a whole hold no lock each; a plan locked as a whole needs its whole list,
   // so the try takes the exclusive lock, not the shared one that a part of the list would.
   if (isLockedWhole(planned.leaderIds)) {

@@ -3,20 +3,44 @@
  * and its version for the write protocol's check (docs/decisions/002-concurrency-protocol.md).
  */
 import { asc, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
-import type { Identifiers } from '../core/contact.js'
 import type { Db } from '../db/database.js'
 import { contact } from '../db/schema.js'
 
-// Either identifier may be a value or a placeholder filled when a prepared statement runs; a
-// null compares unknown, so one statement serves email-only, phone-only and both.
-export type IdentifierParams = {
-  email: string | null | SQLWrapper
-  phoneNumber: string | null | SQLWrapper
+// Either key may be a value or a placeholder filled when a prepared statement runs; a null
+// compares unknown, so one statement serves email-only, phone-only and both.
+export type KeyParams = {
+  emailKey: string | null | SQLWrapper
+  phoneKey: string | null | SQLWrapper
 }
 
-// The ids of every live row in the customers that the identifiers touch: the rows holding either
-// identifier, their ancestors up to the root, and every descendant of those, possibly repeated.
-// Chains and cycles left by older writers are followed to their end.
+/**
+ * Where a cluster starts: the live rows it is read from. Identify's anchor holds the request's
+ * keys that are not on the store's blocklist (`throughUnblocked`); the guard reads through a key
+ * whatever its state, or from a contact id.
+ */
+export type ClusterAnchor = SQL
+
+// `key`, or null when the blocklist holds it: a blocked value never links anything, and the same
+// statement that reads the cluster decides it, so no write can slip between the two.
+const unblocked = (kind: 'email' | 'phoneNumber', key: string | null | SQLWrapper) =>
+  sql`(select "k" from (select ${key}::text as "k") as "request"
+    where not exists (select from "BlockedIdentifier" where "kind" = ${kind} and "key" = "request"."k"))`
+
+/** The rows holding either key unless it is blocked: identify's anchor. */
+export const throughUnblocked = ({ emailKey, phoneKey }: KeyParams): ClusterAnchor =>
+  sql`("emailKey" = ${unblocked('email', emailKey)} or "phoneKey" = ${unblocked('phoneNumber', phoneKey)})`
+
+/** The rows holding either key, blocked or not: the guard's anchor. */
+export const throughKeys = ({ emailKey, phoneKey }: KeyParams): ClusterAnchor =>
+  sql`("emailKey" = ${emailKey} or "phoneKey" = ${phoneKey})`
+
+/** The row with this id: the anchor of a customer named by a contact. */
+export const throughContact = (contactId: number | SQLWrapper): ClusterAnchor =>
+  sql`("id" = ${contactId})`
+
+// The ids of every live row in the customers the anchor touches: its rows, their ancestors up to
+// the root, and every descendant of those, possibly repeated. Chains and cycles left by older
+// writers are followed to their end.
 //
 // Two things keep a read's cost independent of the table's size, because the planner estimates a
 // recursive CTE at ten times the rows of the step before, compounded, and sizes plans by that:
@@ -27,12 +51,12 @@ export type IdentifierParams = {
 //   and the final array drops repeats. A `union` builds a hash table sized by the estimate, up to
 //   work_mem: at a million rows, allocating it was most of a read's cost. `ancestors`, estimated
 //   small, keeps `union`, so `members` starts from each row once.
-function clusterIdsQuery({ email, phoneNumber }: IdentifierParams): SQL {
+function clusterIdsQuery(anchor: ClusterAnchor): SQL {
   return sql`
     with recursive
       ancestors as (
         select "id", "linkedId" from "Contact"
-        where "deletedAt" is null and ("email" = ${email} or "phoneNumber" = ${phoneNumber})
+        where "deletedAt" is null and ${anchor}
         union
         select parent."id", parent."linkedId" from ancestors
         cross join lateral (
@@ -55,14 +79,14 @@ function clusterIdsQuery({ email, phoneNumber }: IdentifierParams): SQL {
 // `= any(array(...))`, not `in (...)`, for the same reason: joined, the overestimated cluster was
 // merge-joined against the whole primary key (over 100 ms at a million rows). An array leaves one
 // plan: a primary-key probe per distinct cluster row.
-const clusterMemberCondition = (params: IdentifierParams) =>
-  sql`${contact.id} = any(array(${clusterIdsQuery(params)}))`
+const clusterMemberCondition = (anchor: ClusterAnchor) =>
+  sql`${contact.id} = any(array(${clusterIdsQuery(anchor)}))`
 
 /** The SQL twin of `toClusterVersion` in lib/core/linking.ts: the same text for the same rows. */
-export function clusterVersionQuery(identifiers: Identifiers): SQL {
+export function clusterVersionQuery(anchor: ClusterAnchor): SQL {
   return sql`
     select coalesce(string_agg("id" || ':' || coalesce("linkedId"::text, ''), ',' order by "id"), '')
-    from "Contact" where ${clusterMemberCondition(identifiers)}`
+    from "Contact" where ${clusterMemberCondition(anchor)}`
 }
 
 // The read prepared on each handle runRead gives (one per pooled connection): building its SQL
@@ -79,27 +103,29 @@ export function toPreparedRead(db: Db) {
 }
 
 function prepareReadCluster(db: Db) {
-  return selectCluster(db, {
-    email: sql.placeholder('email'),
-    phoneNumber: sql.placeholder('phoneNumber'),
-  }).prepare('contact_read_cluster')
+  return selectCluster(
+    db,
+    throughUnblocked({
+      emailKey: sql.placeholder('emailKey'),
+      phoneKey: sql.placeholder('phoneKey'),
+    }),
+  ).prepare('contact_read_cluster')
 }
 
-/**
- * Returns the query of the live rows of every customer the identifiers touch, oldest first, as
- * identify reads them; either identifier may be a value, a placeholder or a scalar subquery.
- */
-export function selectCluster(db: Db, identifiers: IdentifierParams) {
+/** Returns the query of the live rows of every customer `anchor` touches, oldest first. */
+export function selectCluster(db: Db, anchor: ClusterAnchor) {
   return db
     .select({
       id: contact.id,
       email: contact.email,
       phoneNumber: contact.phoneNumber,
+      emailKey: contact.emailKey,
+      phoneKey: contact.phoneKey,
       linkedId: contact.linkedId,
       linkPrecedence: contact.linkPrecedence,
       createdAt: contact.createdAt,
     })
     .from(contact)
-    .where(clusterMemberCondition(identifiers))
+    .where(clusterMemberCondition(anchor))
     .orderBy(asc(contact.createdAt), asc(contact.id))
 }

@@ -4,7 +4,8 @@
  * line are the endpoint's (lib/http/endpoint.ts); no identifier ever reaches the logs.
  */
 import { describeFailure } from '../db/errors.js'
-import { answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
+import { DEFAULT_MATCH_KEYS, type MatchKeyConfig, toMatchKeys } from '../guard/match-keys.js'
+import { type ApiError, answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
 import { createEndpoint, type Handler, toFailure, toRejection } from '../http/endpoint.js'
@@ -24,12 +25,22 @@ export type IdentifyDeps = Omit<IdentifyOptions, 'deadline'> & {
   logger?: Logger
   /** Called once a request has changed the graph, after its answer is ready (webhooks). */
   afterChange?: () => void
+  /** How identifiers are matched; by default exactly as stored. */
+  matchKeys?: MatchKeyConfig
+}
+
+const UNLINKABLE: ApiError = {
+  status: 422,
+  code: 'unlinkable_identifier',
+  message:
+    'Every identifier of this request is blocked (a placeholder, a no-reply address or a value on the blocklist): it can neither join nor start a customer',
 }
 
 /** Returns the `POST /identify` handler: Web `Request` in, `Response` out. */
 export function createIdentifyHandler(deps: IdentifyDeps): Handler {
   const logger = deps.logger ?? consoleLogger
   const { store, auth, deadlineMs = DEFAULT_REQUEST_DEADLINE_MS } = deps
+  const matchKeys = deps.matchKeys ?? DEFAULT_MATCH_KEYS
   const openStore = typeof store === 'function' ? store : () => Promise.resolve(store)
   if (auth.kind === 'refusing') {
     logger.error({
@@ -54,12 +65,14 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
       const parsed = parseIdentifyRequest(body.body)
       if (!parsed.ok) return toRejection(toInvalidRequest(parsed.issues))
       const { identifiers } = parsed
+      const keyed = { ...identifiers, ...toMatchKeys(identifiers, matchKeys) }
       try {
-        const result = await identifyContact(await openStore(), identifiers, {
+        const result = await identifyContact(await openStore(), keyed, {
           ...deps,
           deadline,
           requestId,
         })
+        if (!result.ok && result.error === 'unlinkable') return toRejection(UNLINKABLE)
         if (!result.ok) {
           const { attempts, cause } = result
           return toFailure(toRefusalError(result.error), { attempts, cause })

@@ -3,7 +3,7 @@
  * customer of thousands of rows cannot take the pool and the event loop from everyone else's
  * (README, Known limits). Waiting adds no round trip, and a read still starts after its request.
  */
-import type { Identifiers } from '../core/contact.js'
+import type { MatchKeys } from '../core/contact.js'
 import { toLockIdentifiers } from './cluster-locks.js'
 
 /** How many rows make a cluster large; how many large reads run and wait; identifiers recalled. */
@@ -37,7 +37,7 @@ export class LargeReadsBusyError extends Error {
   }
 }
 
-type RowIdentifiers = Pick<Identifiers, 'email' | 'phoneNumber'>
+type RowIdentifiers = MatchKeys
 
 /**
  * Returns a function that runs `read`, the read of the cluster of `identifiers`. It waits for one
@@ -69,7 +69,7 @@ export function createLargeReadGate(limits: LargeReadLimits = DEFAULT_LARGE_READ
     }
   }
   return async <T extends RowIdentifiers>(
-    identifiers: Identifiers,
+    identifiers: MatchKeys,
     read: () => Promise<T[]>,
   ): Promise<T[]> => {
     const keys = toLockIdentifiers(identifiers)

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { isPlaceholderWord } from '../core/blocklist.js'
 import type { Identifiers } from '../core/contact.js'
 import { parseEmailAddress } from '../core/email-address.js'
 import { type InexactJsonNumber, isInexactJsonNumber } from '../core/exact-json.js'
@@ -22,6 +23,7 @@ export function trimEmail(value: string | null): string | null {
  * a leading `+`; blank means absent. Numbers are written in decimal.
  */
 export function normalizePhoneNumber(value: string | number | null): string | null {
+  if (typeof value === 'string' && isPlaceholderWord(value)) return value.trim().toLowerCase()
   const phoneNumber = String(value ?? '').replace(/[\s\-.()]/g, '')
   return phoneNumber === '' ? null : phoneNumber
 }
@@ -36,6 +38,8 @@ export const EmailSchema = v.pipe(
       // Bounds the parser's work; the parser's own limit is 254 bytes of UTF-8.
       v.maxLength(EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`),
       v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        // Stored and shown like any value, and blocked by a built-in rule (lib/core/blocklist.ts).
+        if (isPlaceholderWord(dataset.value)) return dataset.value.toLowerCase()
         const parsed = parseEmailAddress(dataset.value)
         if (parsed.ok) return parsed.email
         addIssue({ message: parsed.reason })
@@ -78,7 +82,10 @@ export const PhoneNumberSchema = v.pipe(
     v.pipe(
       v.string(),
       v.maxLength(PHONE_NUMBER_MAX_LENGTH, `must be at most ${PHONE_NUMBER_MAX_LENGTH} characters`),
-      v.regex(/^\+?\d+$/, 'must contain only digits, after an optional leading +'),
+      v.check(
+        (phoneNumber) => /^\+?\d+$/.test(phoneNumber) || isPlaceholderWord(phoneNumber),
+        'must contain only digits, after an optional leading +',
+      ),
     ),
   ),
 )

@@ -3,7 +3,13 @@
  * decision atomically, and retries when another request changed the cluster first (README,
  * Decisions: "Concurrency protocol"). lib/identify-handler.ts puts it behind HTTP.
  */
-import type { ContactRow, Identifiers, IdentifyResponse } from '../core/contact.js'
+import {
+  findBuiltInRule,
+  findOverShared,
+  type KeyRef,
+  type SharingLimits,
+} from '../core/blocklist.js'
+import type { ContactRow, IdentifyResponse, KeyedIdentifiers, MatchKeys } from '../core/contact.js'
 import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../core/linking.js'
 import { raceDeadline, runWithDeadline, timeLeftMs } from '../db/deadline.js'
 import {
@@ -11,31 +17,37 @@ import {
   type DatabaseFailure,
   describeFailure,
   type FailureCause,
+  isUnlinkableError,
 } from '../db/errors.js'
 
 /** The database operations the shell needs; lib/identify/store.ts implements them in SQL. */
 export type ContactStore = {
-  /** Returns the live rows of every customer the identifiers touch, in one statement. */
-  readCluster(identifiers: Identifiers): Promise<ContactRow[]>
+  /**
+   * Returns the live rows of every customer the keys touch, in one statement; a key on the
+   * store's blocklist touches nothing.
+   */
+  readCluster(keys: MatchKeys): Promise<ContactRow[]>
   /**
    * Carries out `plan` in one transaction, after locking and checking that the cluster is still
    * the one it was planned on; returns the inserted row's id, if any. Throws a 40001 error when
-   * the cluster changed, which the caller retries.
+   * the cluster changed, which the caller retries, and refuses (`isUnlinkableError`) a new
+   * customer whose every key the blocklist holds by then.
    */
   writePlan(
     plan: LinkPlan,
-    identifiers: Identifiers,
+    request: KeyedIdentifiers,
+    linkable: MatchKeys,
     requestId: string | null,
   ): Promise<number | null>
   /**
    * Where the driver has interactive transactions: runs `work` in one transaction that first
-   * takes the locks a write of `identifiers` to the customers led by `leaderIds` takes, handing it
+   * takes the locks a write of `keys` to the customers led by `leaderIds` takes, handing it
    * a store bound to that transaction. Another writer of those customers then waits until it ends.
    * Its `writePlan` takes a lock the plan needs beyond those only if it is free, and otherwise
    * throws a 40001 error, so the next attempt takes it in order.
    */
   whileLocked?<T>(
-    identifiers: Identifiers,
+    keys: MatchKeys,
     leaderIds: readonly number[],
     work: (store: ContactStore) => Promise<T>,
   ): Promise<T>
@@ -54,6 +66,8 @@ export type IdentifyResult =
       /** The last attempt's failure, for the logs. */
       cause: FailureCause
     }
+  /** Every identifier of the request is blocked: it can neither join nor start a customer. */
+  | { ok: false; error: 'unlinkable'; attempts: number }
 
 /** How often and how patiently a conflicting write is retried. */
 export type RetryPolicy = {
@@ -84,6 +98,13 @@ export type IdentifyOptions = {
    * retry starts that the time left cannot fit. Unset: no deadline (the integrity repair).
    */
   deadline?: number
+  /** How many values of the other kind one value may hold together before it is quarantined. */
+  sharingLimits?: SharingLimits
+  /**
+   * Quarantines shared values: blocks them and splits the customers they joined, in a write of
+   * its own (lib/guard). Unset: nothing is quarantined.
+   */
+  quarantine?: (keys: KeyRef[], requestId: string | null) => Promise<void>
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -98,7 +119,7 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  */
 export function identifyContact(
   store: ContactStore,
-  request: Identifiers,
+  request: KeyedIdentifiers,
   options: IdentifyOptions = {},
 ): Promise<IdentifyResult> {
   const { deadline } = options
@@ -106,9 +127,21 @@ export function identifyContact(
   return deadline === undefined ? identify() : runWithDeadline(deadline, identify)
 }
 
+// The request's keys that may link: a key a built-in rule blocks is as good as absent.
+function toLinkableKeys({ emailKey, phoneKey }: MatchKeys): MatchKeys {
+  const isBlocked = (ref: KeyRef) => findBuiltInRule(ref) !== null
+  return {
+    emailKey: emailKey !== null && isBlocked({ kind: 'email', key: emailKey }) ? null : emailKey,
+    phoneKey:
+      phoneKey !== null && isBlocked({ kind: 'phoneNumber', key: phoneKey }) ? null : phoneKey,
+  }
+}
+
+const isSameRef = (a: KeyRef, b: KeyRef) => a.kind === b.kind && a.key === b.key
+
 async function identifyWithRetries(
   store: ContactStore,
-  request: Identifiers,
+  request: KeyedIdentifiers,
   options: IdentifyOptions,
 ): Promise<IdentifyResult> {
   const {
@@ -117,26 +150,47 @@ async function identifyWithRetries(
     random = Math.random,
     sleep = sleepFor,
   } = options
+  const requestId = options.requestId ?? null
+  const linkable = toLinkableKeys(request)
+  if (linkable.emailKey === null && linkable.phoneKey === null) {
+    return { ok: false, error: 'unlinkable', attempts: 0 }
+  }
   // What an attempt needs, as far as this request knows: its longest attempt so far.
   let longestAttemptMs = 0
   // The plan of the latest attempt: its leaders are what a retry locks before reading.
   let latest: LinkPlan | undefined
+  // Values this request has quarantined already: a value blocked meanwhile by someone else is
+  // still held by rows of the customer, and must not be quarantined again and again.
+  const quarantined: KeyRef[] = []
   const readPlanWrite = async (from: ContactStore) => {
-    const plan = planLinks(await from.readCluster(request), request, now())
+    const plan = planLinks(await from.readCluster(linkable), request, now())
     latest = plan
+    const overShared = findOverSharedKeys(plan, linkable, options.sharingLimits).filter(
+      (ref) => !quarantined.some((done) => isSameRef(done, ref)),
+    )
+    if (overShared.length > 0 && options.quarantine !== undefined) {
+      return { plan, quarantine: overShared, insertedId: null }
+    }
     const insertedId = hasWrites(plan)
-      ? await from.writePlan(plan, request, options.requestId ?? null)
+      ? await from.writePlan(plan, request, linkable, requestId)
       : null
-    return { plan, insertedId }
+    return { plan, quarantine: [], insertedId }
   }
   for (let attempt = 1; ; attempt++) {
     const attemptStarted = performance.now()
     try {
-      const { plan, insertedId } = await raceDeadline(
+      const { plan, quarantine, insertedId } = await raceDeadline(
         latest === undefined || store.whileLocked === undefined
           ? readPlanWrite(store)
-          : store.whileLocked(request, latest.rootIds, readPlanWrite),
+          : store.whileLocked(linkable, latest.rootIds, readPlanWrite),
       )
+      // Outside any transaction of this request's: the quarantine locks the customer itself.
+      if (quarantine.length > 0 && options.quarantine !== undefined) {
+        await raceDeadline(options.quarantine(quarantine, requestId))
+        quarantined.push(...quarantine)
+        latest = undefined
+        continue
+      }
       return {
         ok: true,
         outcome: toOutcome(plan),
@@ -144,6 +198,7 @@ async function identifyWithRetries(
         attempts: attempt,
       }
     } catch (error) {
+      if (isUnlinkableError(error)) return { ok: false, error: 'unlinkable', attempts: attempt }
       const failure = classifyDatabaseError(error)
       if (failure === 'unexpected') throw error
       longestAttemptMs = Math.max(longestAttemptMs, performance.now() - attemptStarted)
@@ -157,6 +212,18 @@ async function identifyWithRetries(
       await sleep(delay)
     }
   }
+}
+
+// The request's values that the customer, once written, would hold together with too many values
+// of the other kind (lib/core/blocklist.ts, rule 3). Only a write that adds a row can push one
+// past the limit: a merge joins customers that held no common value.
+function findOverSharedKeys(
+  plan: LinkPlan,
+  linkable: MatchKeys,
+  limits: SharingLimits | undefined,
+): KeyRef[] {
+  if (limits === undefined || plan.insert === null) return []
+  return findOverShared([...plan.rows, plan.insert], linkable, limits)
 }
 
 function toOutcome(plan: LinkPlan): IdentifyOutcome {

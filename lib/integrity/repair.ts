@@ -3,7 +3,7 @@
  * own locked write path (README, "Integrity").
  */
 import { sql } from 'drizzle-orm'
-import type { Identifiers } from '../core/contact.js'
+import type { KeyedIdentifiers, MatchKeys } from '../core/contact.js'
 import { type Database, selectRows } from '../db/database.js'
 import { type ContactStore, type IdentifyOutcome, identifyContact } from '../identify/shell.js'
 import { checkIntegrity, type IntegrityReport, isRepairable } from './check.js'
@@ -43,10 +43,11 @@ export async function repairIntegrity(
   for (let round = 0; round < 10; round++) {
     const ids = report.violations.filter(isRepairable).flatMap((v) => v.rowIds)
     if (ids.length === 0) break
-    const requests = await selectRows<Identifiers>(
+    const requests = await selectRows<KeyedIdentifiers>(
       database.db,
-      sql`select distinct on ("email", "phoneNumber") "email", "phoneNumber" from "Contact"
-          where "id" in ${ids} and "deletedAt" is null order by "email", "phoneNumber", "id"`,
+      sql`select distinct on ("emailKey", "phoneKey") "email", "phoneNumber", "emailKey", "phoneKey"
+          from "Contact" where "id" in ${ids} and "deletedAt" is null
+          order by "emailKey", "phoneKey", "id"`,
     )
     for (const request of requests) {
       try {
@@ -85,10 +86,10 @@ export class RepairWouldInsertError extends Error {
 // Refused at the write, where the plan is final, also inside a locked retry.
 function refusingInserts(store: ContactStore): ContactStore {
   const refusing: ContactStore = {
-    readCluster: (identifiers) => store.readCluster(identifiers),
-    writePlan: (plan, identifiers, requestId) =>
+    readCluster: (keys) => store.readCluster(keys),
+    writePlan: (plan, request, linkable, requestId) =>
       plan.insert === null
-        ? store.writePlan(plan, identifiers, requestId)
+        ? store.writePlan(plan, request, linkable, requestId)
         : Promise.reject(new RepairWouldInsertError()),
   }
   const whileLocked = store.whileLocked?.bind(store)
@@ -96,9 +97,9 @@ function refusingInserts(store: ContactStore): ContactStore {
   return {
     ...refusing,
     whileLocked: <T>(
-      identifiers: Identifiers,
+      keys: MatchKeys,
       leaderIds: readonly number[],
       work: (locked: ContactStore) => Promise<T>,
-    ) => whileLocked(identifiers, leaderIds, (locked) => work(refusingInserts(locked))),
+    ) => whileLocked(keys, leaderIds, (locked) => work(refusingInserts(locked))),
   }
 }

@@ -41,6 +41,8 @@ export function buildRecordEvents(
       joinedBy: event.joinedBy,
       evidenceEmail: event.evidence?.email ?? null,
       evidencePhoneNumber: event.evidence?.phoneNumber ?? null,
+      evidenceEmailKey: event.evidence?.emailKey ?? null,
+      evidencePhoneKey: event.evidence?.phoneKey ?? null,
       requestId: context.requestId,
       createdAt: context.at,
     })),

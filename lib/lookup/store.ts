@@ -1,8 +1,8 @@
 /** Reading one customer without writing: by an identifier, or by any of its contact ids. */
-import { sql } from 'drizzle-orm'
 import type { ContactRow } from '../core/contact.js'
 import type { Database } from '../db/database.js'
-import { selectCluster } from '../identify/cluster-read.js'
+import { DEFAULT_MATCH_KEYS, type MatchKeyConfig, toMatchKeys } from '../guard/match-keys.js'
+import { selectCluster, throughContact, throughKeys } from '../identify/cluster-read.js'
 import type { CustomerQuery } from './query.js'
 
 /** The reads the lookup needs; one statement each. */
@@ -12,24 +12,25 @@ export type CustomerStore = {
 }
 
 /**
- * Returns a store over `database`. A contact id is read as the cluster of that row's own
- * identifiers, taken in the same statement: every live row holds one, and identify's read of it
- * reaches the row's whole customer, whichever row of it was primary before a merge.
+ * Returns a store over `database`. An identifier is read by its match key under `matchKeys`, blocked
+ * or not: a blocked value still names the rows that hold it. A contact id reaches the row's whole
+ * customer, whichever row of it was primary before a merge.
  */
-export function createCustomerStore(database: Database): CustomerStore {
+export function createCustomerStore(
+  database: Database,
+  matchKeys: MatchKeyConfig = DEFAULT_MATCH_KEYS,
+): CustomerStore {
   return {
-    readCustomer: async ({ email, phoneNumber, contactId }) => {
-      if (contactId === undefined) {
-        return selectCluster(database.db, {
-          email: email ?? null,
-          phoneNumber: phoneNumber ?? null,
-        })
-      }
-      const ofContact = (column: 'email' | 'phoneNumber') =>
-        sql`(select ${sql.identifier(column)} from "Contact" where "id" = ${contactId} and "deletedAt" is null)`
-      return database.runRead((db) =>
-        selectCluster(db, { email: ofContact('email'), phoneNumber: ofContact('phoneNumber') }),
-      )
-    },
+    readCustomer: ({ email, phoneNumber, contactId }) =>
+      database.runRead((db) =>
+        selectCluster(
+          db,
+          contactId === undefined
+            ? throughKeys(
+                toMatchKeys({ email: email ?? null, phoneNumber: phoneNumber ?? null }, matchKeys),
+              )
+            : throughContact(contactId),
+        ),
+      ),
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import * as v from 'valibot'
+import { EMAIL_PROVIDERS } from '../guard/match-keys.js'
 
 const DRIVERS = ['neon-http', 'node-postgres', 'pglite'] as const
 
@@ -67,6 +68,24 @@ export const EnvSchema = v.object({
   WEBHOOK_TIMEOUT_MS: v.optional(IntegerVar(100, 60_000), '5000'),
   /** Vercel sends it as `Authorization: Bearer` to the cron function that delivers webhooks. */
   CRON_SECRET: optionalVar(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
+  /** ISO 3166 region national phone numbers are read in for matching (e.g. US); unset: none. */
+  PHONE_DEFAULT_REGION: optionalVar(
+    v.pipe(v.string(), v.regex(/^[A-Z]{2}$/, 'must be an ISO 3166 code such as US or GB')),
+  ),
+  /** Comma-separated providers whose email aliases match as one address: `gmail`. */
+  EMAIL_PROVIDER_ALIASES: optionalVar(
+    v.pipe(
+      v.string(),
+      v.transform((value) => value.split(',').map((part) => part.trim().toLowerCase())),
+      v.array(v.picklist(EMAIL_PROVIDERS, `must list only ${EMAIL_PROVIDERS.join(', ')}`)),
+    ),
+  ),
+  /** A phone seen with more distinct emails than this is quarantined as shared. */
+  MAX_EMAILS_PER_PHONE: v.optional(IntegerVar(2, 100_000), '20'),
+  /** An email seen with more distinct phone numbers than this is quarantined as shared. */
+  MAX_PHONES_PER_EMAIL: v.optional(IntegerVar(2, 100_000), '20'),
+  /** The key erasure hashes erased values with; required in production. */
+  ERASURE_KEY: optionalVar(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
   /** Set to 1 by Vercel in its builds and functions. */
   VERCEL: v.optional(v.string()),
   /** Vercel's environment: production, preview or development. */

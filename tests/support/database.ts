@@ -156,7 +156,9 @@ export function useTestDatabase(driver: Driver) {
   })
   afterAll(() => suite.database.dispose())
   beforeEach(async () => {
-    await suite.database.query('truncate "Contact", "ContactEvent" restart identity')
+    await suite.database.query(
+      'truncate "Contact", "ContactEvent", "BlockedIdentifier", "ErasedIdentifier" restart identity',
+    )
   })
   return suite
 }

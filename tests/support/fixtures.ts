@@ -7,9 +7,13 @@ export const at = (minutes: number) => new Date(Date.UTC(2024, 3, 1) + minutes *
 /** A live primary row; override any field, and `linkedId` makes it a secondary. */
 export function makeContact(fields: Partial<ContactRow> & { id: number }): ContactRow {
   const linkedId = fields.linkedId ?? null
+  const email = fields.email ?? null
+  const phoneNumber = fields.phoneNumber ?? null
   return {
-    email: null,
-    phoneNumber: null,
+    email,
+    phoneNumber,
+    emailKey: email,
+    phoneKey: phoneNumber,
     linkPrecedence: linkedId === null ? 'primary' : 'secondary',
     createdAt: at(fields.id),
     ...fields,

@@ -1,5 +1,5 @@
 // Drives the service the way a storefront does: Web Requests into the same app `npm start` serves.
-import { composeService } from '../../lib/compose.js'
+import { composeService, type ServiceParts } from '../../lib/compose.js'
 import type { Database } from '../../lib/db/database.js'
 import type { Handler } from '../../lib/http/endpoint.js'
 import { ROUTES, type RouteName } from '../../lib/http/routes.js'
@@ -22,6 +22,7 @@ export function captureLogs(): Logger & { lines: LogFields[] } {
 export function createTestClient(
   database: Database,
   deps: Partial<Omit<IdentifyDeps, 'store' | 'logger'>> = {},
+  guard: ServiceParts['guard'] = {},
 ) {
   const logger = captureLogs()
   const { auth = { kind: 'open' }, ...identify } = deps
@@ -31,6 +32,7 @@ export function createTestClient(
     adminAuth: { kind: 'open' },
     logger,
     identify,
+    guard,
     overviewHtml: '<h1>overview</h1>',
   })
   const send = async (init: RequestInit & { path?: string }) => {
@@ -48,6 +50,14 @@ export function createTestClient(
     app,
     logger,
     send,
+    /** Sends `body` as JSON with `method` to `path` (the admin API's writes). */
+    json: (method: string, path: string, body?: unknown) =>
+      send({
+        method,
+        path,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
     /** POSTs `body` as JSON to /identify. */
     identify: (body: unknown, path = '/identify') =>
       send({

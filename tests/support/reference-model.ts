@@ -61,8 +61,7 @@ export function applyPlan(
     )
   }
   if (plan.insert === null) return { rows: table, insertedId: null }
-  const { email, phoneNumber, linkedId, linkPrecedence, createdAt } = plan.insert
-  table.push({ id: nextId, email, phoneNumber, linkedId, linkPrecedence, createdAt })
+  table.push({ ...plan.insert, id: nextId })
   return { rows: table, insertedId: nextId }
 }
 
