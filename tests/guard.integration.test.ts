@@ -156,6 +156,20 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       await expectIntact()
     })
 
+    test('the admin lookup marks blocked values and lists the request pairs that join a customer', async () => {
+      await suite.client.identify({ email: 'ann@x.io', phoneNumber: '0000000000' })
+      await suite.client.identify({ email: 'kim@x.io', phoneNumber: '4343' })
+      await suite.client.identify({ email: 'ann@x.io', phoneNumber: '4343' }) // a merge, no row
+      const { body } = await suite.client.send({ method: 'GET', path: '/api/customers/1' })
+      expect(body).toMatchObject({
+        contacts: [
+          { id: 1, emailBlocked: false, phoneNumberBlocked: true },
+          { id: 2, emailBlocked: false, phoneNumberBlocked: false },
+        ],
+        pairs: [{ email: 'ann@x.io', phoneNumber: '4343', at: expect.any(String) }],
+      })
+    })
+
     test('blocking twice is 409, a built-in value is 409, unblocking an unknown one 404', async () => {
       await suite.client.json('POST', '/api/blocked-identifiers', { email: 'desk@store.com' })
       const again = await suite.client.json('POST', '/api/blocked-identifiers', {

@@ -24,9 +24,18 @@ export type Affected = {
   /** Keys of the rows (and of the anchor) on the store's blocklist, as `kind:key`. */
   blocked: Set<string>
   /** Request pairs the ledger recorded for the rows' keys. */
-  pairs: MatchKeys[]
+  pairs: RecordedPair[]
   /** What the write checks, under its locks, before it changes anything. */
   guard: { anchor: ClusterAnchor; anchorKeys: MatchKeys; version: string; blockedText: string }
+}
+
+/** A request pair the ledger recorded: its keys, its values as sent, and when. */
+export type RecordedPair = {
+  emailKey: string
+  phoneKey: string
+  email: string
+  phoneNumber: string
+  at: Date
 }
 
 /** `kind:key`, as `Affected.blocked` names a key. */
@@ -39,35 +48,44 @@ const blockedAmongQuery = (emailKeys: string[], phoneKeys: string[]): SQL =>
       where ("kind" = 'email' and "key" = any(${toSqlArray(emailKeys, 'text')}))
          or ("kind" = 'phoneNumber' and "key" = any(${toSqlArray(phoneKeys, 'text')}))`
 
-/** Reads the customers `anchor` touches, their blocked keys and their recorded pairs. */
+/**
+ * Reads the customers `anchor` touches, their blocked keys and their recorded pairs; `known`
+ * rows, read already, are taken instead of reading the customers again.
+ */
 export async function readAffected(
   database: Database,
   anchor: ClusterAnchor,
   anchorKeys: MatchKeys,
+  known?: readonly ContactRow[],
 ): Promise<Affected> {
-  const rows = await database.runRead((db) => selectCluster(db, anchor))
+  const rows =
+    known === undefined ? await database.runRead((db) => selectCluster(db, anchor)) : [...known]
   const emailKeys = distinct([anchorKeys.emailKey, ...rows.map((row) => row.emailKey)])
   const phoneKeys = distinct([anchorKeys.phoneKey, ...rows.map((row) => row.phoneKey)])
-  const [blockedRow] = await database.runRead((db) =>
-    selectRows<{ text: string }>(
+  // One statement: the blocked keys, and the pairs, each side found by its partial index; a pair
+  // needs both sides to join anything.
+  const [evidence] = await database.runRead((db) =>
+    selectRows<{ blockedText: string; pairs: (Omit<RecordedPair, 'at'> & { at: string })[] }>(
       db,
-      sql`select (${blockedAmongQuery(emailKeys, phoneKeys)}) as "text"`,
+      sql`select (${blockedAmongQuery(emailKeys, phoneKeys)}) as "blockedText",
+            coalesce((
+              select json_agg(json_build_object(
+                'emailKey', "evidenceEmailKey", 'phoneKey', "evidencePhoneKey",
+                'email', "evidenceEmail", 'phoneNumber', "evidencePhoneNumber", 'at', "createdAt"
+              ) order by "id")
+              from "ContactEvent"
+              where ("evidenceEmailKey" = any(${toSqlArray(emailKeys, 'text')})
+                  or "evidencePhoneKey" = any(${toSqlArray(phoneKeys, 'text')}))
+                and "evidenceEmailKey" is not null and "evidencePhoneKey" is not null
+            ), '[]'::json) as "pairs"`,
     ),
   )
-  const blockedText = blockedRow?.text ?? ''
-  const pairs = await database.runRead((db) =>
-    selectRows<MatchKeys>(
-      db,
-      sql`select "evidenceEmailKey" as "emailKey", "evidencePhoneKey" as "phoneKey"
-          from "ContactEvent"
-          where "evidenceEmailKey" = any(${toSqlArray(emailKeys, 'text')})
-             or "evidencePhoneKey" = any(${toSqlArray(phoneKeys, 'text')})`,
-    ),
-  )
+  const blockedText = evidence?.blockedText ?? ''
+  const pairs = evidence?.pairs ?? []
   return {
     rows,
     blocked: new Set(blockedText === '' ? [] : blockedText.split(',')),
-    pairs: pairs.filter((pair) => pair.emailKey !== null && pair.phoneKey !== null),
+    pairs: pairs.map((pair) => ({ ...pair, at: new Date(pair.at) })),
     guard: { anchor, anchorKeys, version: toClusterVersion(rows), blockedText },
   }
 }

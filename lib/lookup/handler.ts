@@ -25,7 +25,10 @@ export function createCustomersHandler(deps: {
     async handle(request) {
       const query = parseInput(CustomerQuerySchema, readQuery(request))
       if (!query.ok) return toRejection(query.error)
-      const customer = toCustomerView(await (await deps.store()).readCustomer(query.value))
+      const store = await deps.store()
+      const rows = await store.readCustomer(query.value)
+      const customer =
+        rows.length === 0 ? null : toCustomerView(rows, await store.readEvidence(rows))
       if (customer === null) {
         return toRejection({
           status: 404,

@@ -17,7 +17,21 @@ export const CustomerViewSchema = describing<CustomerView>()(
         linkPrecedence: v.picklist(['primary', 'secondary']),
         linkedId: v.nullable(v.number()),
         createdAt: v.pipe(v.string(), v.isoTimestamp()),
+        emailBlocked: v.pipe(v.boolean(), v.description('Its email never links (the guard)')),
+        phoneNumberBlocked: v.pipe(v.boolean(), v.description('Its phone never links')),
       }),
+    ),
+    pairs: v.pipe(
+      v.array(
+        v.object({
+          email: v.string(),
+          phoneNumber: v.string(),
+          at: v.pipe(v.string(), v.isoTimestamp()),
+        }),
+      ),
+      v.description(
+        'Email and phone pairs requests brought together when they merged customers: evidence beside the shared values',
+      ),
     ),
   }),
 )

@@ -1,7 +1,9 @@
 /** Reading one customer without writing: by an identifier, or by any of its contact ids. */
 import type { ContactRow } from '../core/contact.js'
+import type { CustomerEvidence } from '../core/customer.js'
 import type { Database } from '../db/database.js'
 import { DEFAULT_MATCH_KEYS, type MatchKeyConfig, toMatchKeys } from '../guard/match-keys.js'
+import { readAffected, toRefText } from '../guard/store.js'
 import { selectCluster, throughContact, throughKeys } from '../identify/cluster-read.js'
 import type { CustomerQuery } from './query.js'
 
@@ -9,6 +11,8 @@ import type { CustomerQuery } from './query.js'
 export type CustomerStore = {
   /** Returns the live rows of the customer `query` names, oldest first; none when no match. */
   readCustomer(query: CustomerQuery): Promise<ContactRow[]>
+  /** Returns the store's blocked keys among `rows` and the request pairs recorded for them. */
+  readEvidence(rows: readonly ContactRow[]): Promise<CustomerEvidence>
 }
 
 /**
@@ -32,5 +36,18 @@ export function createCustomerStore(
             : throughContact(contactId),
         ),
       ),
+    async readEvidence(rows) {
+      const affected = await readAffected(database, throughKeys(NO_KEYS), NO_KEYS, rows)
+      const keys = new Set(rows.flatMap((row) => [`e:${row.emailKey}`, `p:${row.phoneKey}`]))
+      return {
+        isBlocked: (ref) => affected.blocked.has(toRefText(ref)),
+        // Only pairs whose two keys are both this customer's: the rest joined someone else.
+        pairs: affected.pairs
+          .filter((pair) => keys.has(`e:${pair.emailKey}`) && keys.has(`p:${pair.phoneKey}`))
+          .map((pair) => ({ email: pair.email, phoneNumber: pair.phoneNumber, at: pair.at })),
+      }
+    },
   }
 }
+
+const NO_KEYS = { emailKey: null, phoneKey: null }
