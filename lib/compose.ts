@@ -2,13 +2,13 @@
  * Builds the service from its parts, once: the Vercel functions in api/, `npm start` and the
  * tests all compose it here, so what they serve cannot differ.
  */
-import type { CountryCode } from 'libphonenumber-js/max'
 import { DEFAULT_SHARING_LIMITS, type SharingLimits } from './core/blocklist.js'
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
 import { createExplainHandler } from './explain/handler.js'
 import { EXPLAIN_OPERATIONS } from './explain/operations.js'
 import { createExplainStore } from './explain/store.js'
+import { DEVELOPMENT_ERASURE_KEY, toGuardConfig } from './guard/config.js'
 import {
   createBlockedIdentifiersHandler,
   createCustomerErasureHandler,
@@ -33,7 +33,7 @@ import { LEDGER_OPERATIONS } from './ledger/operations.js'
 import { createCustomersHandler } from './lookup/handler.js'
 import { LOOKUP_OPERATIONS } from './lookup/operations.js'
 import { createCustomerStore } from './lookup/store.js'
-import { type Env, InvalidEnvError } from './platform/env.js'
+import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
 import { deliverAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
@@ -209,9 +209,7 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
       return opened
     })
   const webhook = toWebhookConfig(env)
-  if (env.ERASURE_KEY === undefined && env.VERCEL_ENV === 'production') {
-    throw new InvalidEnvError('Invalid environment:\n  ERASURE_KEY: required in production')
-  }
+  const guard = toGuardConfig(env)
   return composeService({
     database,
     identifyAuth: toAuthMode(env.IDENTIFY_API_KEYS, env.VERCEL_ENV),
@@ -222,17 +220,7 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
       env.VERCEL_ENV,
       'ADMIN_API_KEYS or CRON_SECRET',
     ),
-    guard: {
-      matchKeys: {
-        defaultRegion: (env.PHONE_DEFAULT_REGION as CountryCode | undefined) ?? null,
-        emailProviderAliases: env.EMAIL_PROVIDER_ALIASES ?? [],
-      },
-      sharingLimits: {
-        maxEmailsPerPhone: env.MAX_EMAILS_PER_PHONE,
-        maxPhonesPerEmail: env.MAX_PHONES_PER_EMAIL,
-      },
-      ...(env.ERASURE_KEY === undefined ? {} : { erasureKey: env.ERASURE_KEY }),
-    },
+    guard,
     ...parts,
     identify: {
       deadlineMs: env.REQUEST_DEADLINE_MS,
@@ -257,10 +245,6 @@ function logAdminAccess(auth: AuthMode, logger: Logger): void {
     logger.info({ msg: 'admin access', mode: 'API keys' })
   }
 }
-
-// Outside production, erasure works without ERASURE_KEY (composeFromEnv refuses to start there
-// without one): hashes made under this key are only as secret as this source file.
-const DEVELOPMENT_ERASURE_KEY = 'development-erasure-key-not-secret'
 
 /** A quarantine the database refused; carries the SQLSTATE identify's retries classify. */
 class QuarantineRefusedError extends Error {

@@ -142,6 +142,49 @@ export function unblockValue(
   })
 }
 
+/**
+ * Regroups the customers holding `ref` by the evidence, with the blocklist as it stands: joining
+ * those that now share an unblocked key (`join`, after a re-key), or splitting those held
+ * together only by a key a built-in rule now blocks (`split`). Nothing else changes.
+ */
+export function regroupAround(
+  deps: GuardDeps,
+  ref: KeyRef,
+  mode: 'join' | 'split',
+  options: Options = {},
+): Promise<GuardResult<{ regroup: Regroup }>> {
+  return withRetries(deps, async (): Promise<GuardResult<{ regroup: Regroup }>> => {
+    const affected = await readAffected(deps.database, throughKeys(keysOf(ref)), keysOf(ref))
+    const regroup = planRegroup({
+      rows: affected.rows,
+      pairs: affected.pairs,
+      isBlocked: (other) => affected.blocked.has(toRefText(other)),
+      keepCustomers: mode === 'join',
+    })
+    if (options.dryRun !== true && regroup.relinks.length > 0) {
+      const events: PlannedEvent[] =
+        mode === 'join'
+          ? regroup.merges.map((merge) => ({
+              kind: 'customers_merged',
+              primaryId: merge.primaryContactId,
+              contactIds: [merge.primaryContactId, ...merge.absorbed],
+              absorbedIds: merge.absorbed,
+              joinedBy: ref.kind,
+              evidence: null,
+            }))
+          : toSplitEvents(regroup, ref.kind)
+      await write(
+        deps,
+        affected,
+        options,
+        (db, now) => [buildRelinks(db, regroup.relinks, now)],
+        events,
+      )
+    }
+    return { ok: true, regroup }
+  })
+}
+
 /** Erases `ref` wherever it is held: the rows, the ledger's evidence, a quarantine entry. */
 export function eraseValue(
   deps: GuardDeps,
