@@ -7,8 +7,11 @@
 import type { Database } from '../lib/db/database.js'
 import { describeError } from '../lib/db/errors.js'
 import { openDatabase } from '../lib/db/open.js'
+import { toGuardConfig } from '../lib/guard/config.js'
+import { rekey } from '../lib/guard/rekey.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { checkIntegrity, type IntegrityReport, isRepairable } from '../lib/integrity/check.js'
+import { checkGuard } from '../lib/integrity/guard.js'
 import { checkLedger } from '../lib/integrity/ledger.js'
 import { repairIntegrity } from '../lib/integrity/repair.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
@@ -34,7 +37,8 @@ const countByKind = (report: IntegrityReport) => {
 let database: Database | undefined
 try {
   loadDotEnv()
-  database = await openDatabase(readEnv())
+  const env = readEnv()
+  database = await openDatabase(env)
   if (database.driver === 'pglite') await database.migrate()
   const found = await checkIntegrity(database)
   printReport('Checked', found)
@@ -63,7 +67,38 @@ try {
         : `  evidence-joins-customers ${finding.customerIds.join(', ')}: recorded evidence joins them, the table keeps them apart (needs review)`,
     )
   }
-  const isOk = remaining.violations.length === 0 && contradicted.length === 0
+  // The guard: keys as the current rules make them, no customer held by a blocked value, and no
+  // erased value back on a row older than its erasure.
+  const guardConfig = toGuardConfig(env)
+  let guard = await checkGuard(database, guardConfig)
+  if (shouldRepair && guard.some((finding) => finding.kind !== 'erased-value-present')) {
+    const rekeyed = await rekey(
+      { database, erasureKey: guardConfig.erasureKey },
+      guardConfig.matchKeys,
+      { dryRun: false },
+    )
+    console.log(
+      `Re-keyed: ${rekeyed.rowsRekeyed} rows, ${rekeyed.customersJoined} customers joined, ${rekeyed.customersSplit} split`,
+    )
+    guard = await checkGuard(database, guardConfig)
+  }
+  console.log(`Guard: ${guard.length} violations`)
+  for (const finding of guard) {
+    if (finding.kind === 'key-out-of-date') {
+      console.log(
+        `  key-out-of-date rows ${finding.rowIds.slice(0, 20).join(', ')}${finding.rowIds.length > 20 ? ` and ${finding.rowIds.length - 20} more` : ''}: run npm run rekey`,
+      )
+    } else if (finding.kind === 'linked-through-blocked-value') {
+      console.log(
+        `  linked-through-blocked-value customer ${finding.customerId}: rows ${finding.groups.map((group) => group.join(', ')).join(' | ')} are joined only by a blocked value (npm run rekey splits them)`,
+      )
+    } else {
+      console.log(
+        `  erased-value-present rows ${finding.rowIds.join(', ')} events ${finding.eventIds.join(', ')} (needs review: erase the value again)`,
+      )
+    }
+  }
+  const isOk = remaining.violations.length === 0 && contradicted.length === 0 && guard.length === 0
   console.log(
     JSON.stringify({
       ok: isOk,
@@ -72,6 +107,9 @@ try {
       ...(repair ? { rowsChanged: repair.rowsChanged, replayed: repair.replayed } : {}),
       remaining: countByKind(remaining),
       ledger: { contradicted: contradicted.length, unexplained: unexplained.length },
+      guard: Object.fromEntries(
+        guard.map((finding) => [finding.kind, 'rowIds' in finding ? finding.rowIds.length : 1]),
+      ),
     }),
   )
   process.exitCode = isOk ? 0 : 1

@@ -4,6 +4,7 @@
  * email or a phone number.
  */
 import { type SQL, sql } from 'drizzle-orm'
+import { findBuiltInRule } from '../core/blocklist.js'
 import { type Database, selectRows } from '../db/database.js'
 
 /** The kinds of damage the checker finds. */
@@ -35,7 +36,7 @@ const REPAIRABLE: ReadonlySet<ViolationKind> = new Set<ViolationKind>([
   'phone-in-several-customers',
 ])
 
-type Finding = { kind: ViolationKind; ids: string; detail: string }
+type Finding = { kind: ViolationKind; ids: string; detail: string; key?: string | null }
 
 // A row's customer as the table states it: itself if primary, else what it links to.
 const CHECKS: SQL[] = [
@@ -53,16 +54,19 @@ const CHECKS: SQL[] = [
       from "Contact" child join "Contact" parent on parent."id" = child."linkedId"
       where child."deletedAt" is null and parent."deletedAt" is null and parent."linkedId" is null
       and (child."createdAt", child."id") < (parent."createdAt", parent."id")`,
-  ...(['email', 'phoneNumber'] as const).map(
-    (
-      column,
-    ) => sql`select ${column === 'email' ? 'email-in-several-customers' : 'phone-in-several-customers'} as kind,
+  // By match key, except keys on the store's blocklist (and, in checkIntegrity, the built-in
+  // rules'): a blocked value holds nothing together, so it may sit in any number of customers.
+  ...(['email', 'phoneNumber'] as const).map((kind) => {
+    const column = sql.identifier(kind === 'email' ? 'emailKey' : 'phoneKey')
+    return sql`select ${kind === 'email' ? 'email-in-several-customers' : 'phone-in-several-customers'} as kind,
              string_agg("id"::text, ',' order by "id") as ids,
-             'customers ' || string_agg(distinct coalesce("linkedId", "id")::text, ', ') as detail
-      from "Contact" where "deletedAt" is null and ${sql.identifier(column)} is not null
-      group by ${sql.identifier(column)}
-      having count(distinct coalesce("linkedId", "id")) > 1`,
-  ),
+             'customers ' || string_agg(distinct coalesce("linkedId", "id")::text, ', ') as detail,
+             ${column} as key
+      from "Contact" where "deletedAt" is null and ${column} is not null
+        and not exists (select from "BlockedIdentifier" where "kind" = ${kind} and "key" = ${column})
+      group by ${column}
+      having count(distinct coalesce("linkedId", "id")) > 1`
+  }),
   sql`select 'no-identifier' as kind, "id"::text as ids, '' as detail
       from "Contact" where "deletedAt" is null and "email" is null and "phoneNumber" is null`,
 ]
@@ -76,6 +80,8 @@ export async function checkIntegrity(database: Database): Promise<IntegrityRepor
   const violations: Violation[] = []
   for (const check of CHECKS) {
     for (const finding of await selectRows<Finding>(database.db, check)) {
+      const kind = finding.kind === 'email-in-several-customers' ? 'email' : 'phoneNumber'
+      if (finding.key != null && findBuiltInRule({ kind, key: finding.key }) !== null) continue
       violations.push({
         kind: finding.kind,
         rowIds: finding.ids.split(',').map(Number),

@@ -1,6 +1,6 @@
 /**
  * Checks that the rows and the ledger's evidence account for every current customer: replaying
- * them (lib/core/evidence.ts) gives the same customers. Names customers by id only.
+ * them (lib/core/evidence.ts), by match key, gives the same customers. Names customers by id only.
  */
 import { sql } from 'drizzle-orm'
 import { type EvidenceFinding, type EvidenceRow, findUnexplained } from '../core/evidence.js'
@@ -14,12 +14,13 @@ export async function checkLedger(database: Database): Promise<EvidenceFinding[]
   const [rows, pairs] = await Promise.all([
     selectRows<EvidenceRow>(
       database.db,
-      sql`select "id", "email", "phoneNumber", coalesce("linkedId", "id") as "customerId"
+      sql`select "id", "emailKey" as "email", "phoneKey" as "phoneNumber",
+            coalesce("linkedId", "id") as "customerId"
           from "Contact" where "deletedAt" is null order by "createdAt", "id"`,
     ),
     selectRows<{ email: string | null; phoneNumber: string | null }>(
       database.db,
-      sql`select "evidenceEmail" as "email", "evidencePhoneNumber" as "phoneNumber"
+      sql`select "evidenceEmailKey" as "email", "evidencePhoneKey" as "phoneNumber"
           from "ContactEvent" where "kind" = 'customers_merged'`,
     ),
   ])
