@@ -70,7 +70,10 @@ export async function checkGuard(
     )
   })
   if (stale.length > 0)
-    findings.push({ kind: 'key-out-of-date', rowIds: stale.map((row) => row.id) })
+    findings.push({
+      kind: 'key-out-of-date',
+      rowIds: stale.map((row) => row.id).sort((a, b) => a - b),
+    })
 
   const blocked = new Set(blockedRows.map((ref) => `${ref.kind}:${ref.key}`))
   const isBlocked = (kind: KeyRef['kind'], key: string | null) =>
