@@ -7,7 +7,11 @@ import { sql } from 'drizzle-orm'
 import type { Identifiers } from '../lib/core/contact.js'
 import { selectRows } from '../lib/db/database.js'
 import { openDatabase } from '../lib/db/open.js'
+import { DEVELOPMENT_ERASURE_KEY } from '../lib/guard/config.js'
+import { DEFAULT_MATCH_KEYS } from '../lib/guard/match-keys.js'
 import { checkIntegrity } from '../lib/integrity/check.js'
+import { checkGuard } from '../lib/integrity/guard.js'
+import { checkLedger } from '../lib/integrity/ledger.js'
 import { type Driver, readEnv } from '../lib/platform/env.js'
 import { createFreshDatabase } from './fresh-database.js'
 import { connectCustomers, groupCustomers, type StoredContact } from './invariants.js'
@@ -22,6 +26,12 @@ export type StressOptions = {
   /** Emails and phone numbers each; small enough that most requests meet an existing customer. */
   poolSize: number
   seed: number
+  /**
+   * Guard calls racing the requests: one block, unblock or erasure of a pool value after every
+   * this many requests started (0: none). The table is then proven against its evidence instead
+   * of against the requests, which blocks and erasures change.
+   */
+  guardEvery?: number
 }
 
 /** What one run measured and found. */
@@ -36,6 +46,8 @@ export type StressResult = {
   retriesPerRequest: number
   /** 503s answered and then resent by the client, which succeeded. */
   resent503: number
+  /** Guard calls made, and how many of them changed the graph (the rest were 404 or 409). */
+  guardCalls: number
   otherFailures: string[]
   violations: string[]
 }
@@ -81,10 +93,12 @@ export async function runStress(
     const unanswered = new Set<number>()
     let next = 0
     const started = performance.now()
+    const guard = createGuardCaller(service.url, options, otherFailures)
     await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
         for (let index = next++; index < requests.length; index = next++) {
           const request = requests[index] as Identifiers
+          if (options.guardEvery && index % options.guardEvery === 0) await guard.call()
           for (let sends = 1; ; sends++) {
             const response = await fetch(`${service.url}/identify`, {
               method: 'POST',
@@ -105,7 +119,10 @@ export async function runStress(
               continue
             }
             const contact = body.contact
-            if (response.status !== 200 || contact === undefined) {
+            // Racing blocks, a request whose only identifier is blocked is refused, rightly.
+            if (options.guardEvery && response.status === 422) {
+              unanswered.add(index)
+            } else if (response.status !== 200 || contact === undefined) {
               unanswered.add(index)
               otherFailures.push(`request ${index}: ${response.status} ${JSON.stringify(body)}`)
             } else if (
@@ -124,18 +141,31 @@ export async function runStress(
     const report = await checkIntegrity(database)
     const rows = await selectRows<StoredContact>(
       database.db,
-      sql`select "id", "email", "phoneNumber", "linkedId", "deletedAt" from "Contact"`,
+      sql`select "id", "email", "phoneNumber", "emailKey", "phoneKey", "linkedId", "deletedAt" from "Contact"`,
     )
     const violations = report.violations.map((v) => `${v.kind}: rows ${v.rowIds.join(', ')}`)
-    // A request finally answered 503 wrote nothing (and is reported above), so the table must hold
-    // exactly what the answered requests connect.
-    const answered = requests.filter((_, index) => !unanswered.has(index))
-    if (JSON.stringify(groupCustomers(rows)) !== JSON.stringify(connectCustomers(answered))) {
-      violations.push('the customers in the table are not the connected components of the requests')
+    if (options.guardEvery) {
+      // Every customer is exactly what its evidence, minus blocked values, holds together.
+      for (const finding of await checkLedger(database)) violations.push(`ledger: ${finding.kind}`)
+      for (const finding of await checkGuard(database, {
+        matchKeys: DEFAULT_MATCH_KEYS,
+        erasureKey: DEVELOPMENT_ERASURE_KEY,
+      })) {
+        violations.push(`guard: ${finding.kind}`)
+      }
+    } else {
+      // A request finally answered 503 wrote nothing (and is reported above), so the table must
+      // hold exactly what the answered requests connect.
+      const answered = requests.filter((_, index) => !unanswered.has(index))
+      if (JSON.stringify(groupCustomers(rows)) !== JSON.stringify(connectCustomers(answered))) {
+        violations.push(
+          'the customers in the table are not the connected components of the requests',
+        )
+      }
     }
     const retries = service.logs
       .filter((line) => line.msg === 'identify')
-      .reduce((sum, line) => sum + Math.max(0, Number(line.attempts) - 1), 0)
+      .reduce((sum, line) => sum + Math.max(0, Number(line.attempts ?? 1) - 1), 0)
     return {
       driver,
       requests: options.requests,
@@ -145,6 +175,7 @@ export async function runStress(
       retries,
       retriesPerRequest: Number((retries / options.requests).toFixed(3)),
       resent503,
+      guardCalls: guard.calls(),
       otherFailures,
       violations,
     }
@@ -153,5 +184,42 @@ export async function runStress(
     await proxy?.close()
     await database.close()
     await fresh.drop()
+  }
+}
+
+// Blocks, unblocks and erasures of pool values through the admin API, each resent after a 503
+// as a storefront would: half block a phone, a quarter unblock one, a quarter erase an email.
+function createGuardCaller(url: string, options: StressOptions, failures: string[]) {
+  const random = seededRandom(options.seed + 1)
+  const pick = () => Math.floor(random() * options.poolSize)
+  let calls = 0
+  return {
+    calls: () => calls,
+    async call() {
+      const roll = random()
+      const [method, path, body] =
+        roll < 0.5
+          ? ['POST', '/api/blocked-identifiers', { phoneNumber: `+44700${pick()}` }]
+          : roll < 0.75
+            ? ['DELETE', '/api/blocked-identifiers', { phoneNumber: `+44700${pick()}` }]
+            : ['DELETE', '/api/identifiers', { email: `shopper${pick()}@stress.test` }]
+      for (let sends = 1; ; sends++) {
+        const response = await fetch(`${url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+        await response.arrayBuffer()
+        if (response.status === 503 && sends < 10) {
+          await new Promise((resolve) => setTimeout(resolve, 200 + 300 * Math.random()))
+          continue
+        }
+        if (response.status < 300) calls++
+        else if (![404, 409].includes(response.status)) {
+          failures.push(`guard ${method} ${path}: ${response.status}`)
+        }
+        return
+      }
+    },
   }
 }

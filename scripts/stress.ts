@@ -1,7 +1,8 @@
-// `npm run stress [-- --requests N --concurrency N --pool N --drivers a,b --seed N]`: starts the
-// service as its own process against a real Postgres (DATABASE_URL, a superuser URL, or an
-// embedded server), fires overlapping requests through node-postgres and through the Neon HTTP
-// path, then proves the table (harness/stress.ts). Exits 1 unless every check passed.
+// `npm run stress [-- --requests N --concurrency N --pool N --drivers a,b --seed N --guard-every N]`:
+// starts the service as its own process against a real Postgres (DATABASE_URL, a superuser URL,
+// or an embedded server), fires overlapping requests through node-postgres and through the Neon
+// HTTP path, with a block, unblock or erasure racing them after every N requests (0: none), then
+// proves the table (harness/stress.ts). Exits 1 unless every check passed.
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startEmbeddedPostgres } from '../harness/embedded-postgres.js'
@@ -16,6 +17,7 @@ async function main() {
       pool: { type: 'string', default: '400' },
       seed: { type: 'string', default: '20261125' },
       drivers: { type: 'string', default: 'node-postgres,neon-http' },
+      'guard-every': { type: 'string', default: '50' },
     },
   })
   const options: StressOptions = {
@@ -23,6 +25,7 @@ async function main() {
     concurrency: Number(values.concurrency),
     poolSize: Number(values.pool),
     seed: Number(values.seed),
+    guardEvery: Number(values['guard-every']),
   }
   loadDotEnv()
   const given = readEnv().DATABASE_URL
@@ -35,12 +38,12 @@ async function main() {
       console.log(JSON.stringify(result))
     }
     console.log(
-      '\n| driver | requests | concurrency | req/s | retries/request | 503 resent | failures | violations |',
+      '\n| driver | requests | concurrency | req/s | retries/request | 503 resent | guard calls | failures | violations |',
     )
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for (const r of results) {
       console.log(
-        `| ${r.driver} | ${r.requests} | ${r.concurrency} | ${r.requestsPerSecond} | ${r.retriesPerRequest} | ${r.resent503} | ${r.otherFailures.length} | ${r.violations.length} |`,
+        `| ${r.driver} | ${r.requests} | ${r.concurrency} | ${r.requestsPerSecond} | ${r.retriesPerRequest} | ${r.resent503} | ${r.guardCalls} | ${r.otherFailures.length} | ${r.violations.length} |`,
       )
     }
     return results.every((r) => r.otherFailures.length === 0 && r.violations.length === 0)
