@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { type Layout, layOutCustomers, loadCustomers } from '../harness/dataset.js'
 import { withClient } from '../harness/fresh-database.js'
+import { type GuardBench, measureGuard, toGuardMarkdown } from './guard.js'
 import { describeMachine, toMachineLine } from './machine.js'
 import { measureMergeCost } from './merge-cost.js'
 import { createBenchDatabase, startServer } from './postgres.js'
@@ -86,6 +87,7 @@ try {
   const scales: Scale[] = []
   let mergeCost: BenchResult['mergeCost'] = null
   let profile: BenchResult['profile'] = null
+  let guard: GuardBench | null = null
   try {
     for (const rows of [...config.scales].sort((a, b) => a - b)) {
       const scale = await openScale(rows)
@@ -125,6 +127,8 @@ try {
       config.mergeCost.ks,
       config.mergeCost.pairs,
     )
+    log('the guard: placeholder senders, and a 10,000-row split')
+    guard = await measureGuard(server.adminUrl, { senders: isQuick ? 2_000 : 5_000 })
     if (config.isProfiled) {
       log(`${largest.rows} rows: CPU profile of the service, mix at concurrency 16`)
       await largest.service.stop()
@@ -150,13 +154,13 @@ try {
     profile,
     mergeReserve,
   }
-  const markdown = toMarkdown(result)
+  const markdown = `${toMarkdown(result)}${guard === null ? '' : `\n\n${toGuardMarkdown(guard)}\n`}`
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
   mkdirSync(resultsDir, { recursive: true })
   const outPath =
     args.out ??
     join(resultsDir, `${machine.date.replace(/[:.]/g, '-')}${isQuick ? '-quick' : ''}.json`)
-  writeFileSync(outPath, `${JSON.stringify({ ...result, markdown }, null, 2)}\n`)
+  writeFileSync(outPath, `${JSON.stringify({ ...result, guard, markdown }, null, 2)}\n`)
   process.stdout.write(`${markdown}\nResult: ${outPath}\n`)
 } finally {
   await server.stop()
