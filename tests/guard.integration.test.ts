@@ -170,6 +170,21 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
       })
     })
 
+    test('a lookup by a blocked value is 409 blocked_identifier: it names no one customer', async () => {
+      await suite.client.identify({ email: 'ann@x.io', phoneNumber: '0000000000' })
+      await suite.client.identify({ email: 'bob@x.io', phoneNumber: '5550100' })
+      await suite.client.json('POST', '/api/blocked-identifiers', { phoneNumber: '5550100' })
+      for (const phone of ['0000000000', '5550100']) {
+        const { status, body } = await suite.client.send({
+          method: 'GET',
+          path: `/api/customers?phoneNumber=${phone}`,
+        })
+        expect(status).toBe(409)
+        expect(body).toMatchObject({ error: { code: 'blocked_identifier' } })
+      }
+      expect(await customerOf('email=bob@x.io')).toMatchObject({ phoneNumbers: ['5550100'] })
+    })
+
     test('blocking twice is 409, a built-in value is 409, unblocking an unknown one 404', async () => {
       await suite.client.json('POST', '/api/blocked-identifiers', { email: 'desk@store.com' })
       const again = await suite.client.json('POST', '/api/blocked-identifiers', {

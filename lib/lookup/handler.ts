@@ -29,6 +29,14 @@ export function createCustomersHandler(deps: {
       const rows = await store.readCustomer(query.value)
       const customer =
         rows.length === 0 ? null : toCustomerView(rows, await store.readEvidence(rows))
+      if (customer === null && (await store.isBlocked(query.value))) {
+        return toRejection({
+          status: 409,
+          code: 'blocked_identifier',
+          message:
+            'That value is blocked: it joins no one, so it names no one customer. Look up by another identifier or a contact id',
+        })
+      }
       if (customer === null) {
         return toRejection({
           status: 404,

@@ -44,6 +44,9 @@ const responses = {
   },
   400: error('A malformed identifier or id, or not exactly one of them'),
   404: error('No live contact matches'),
+  409: error(
+    'The value is blocked (`blocked_identifier`): it joins no one, so it names no one customer',
+  ),
 }
 
 /** The operations of ./handler.ts. */
