@@ -235,6 +235,30 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     })
   })
 
+  test('a block that loses every race answers 503 conflict with Retry-After and changes nothing', async () => {
+    await suite.client.identify({ email: 'ann@x.io', phoneNumber: '5550100' })
+    await suite.client.identify({ email: 'bea@x.io', phoneNumber: '5550100' })
+    const before = await readAllContacts(suite.database)
+    // Every write finds its customers changed since it read them, as under a storm of identifies.
+    const racing = {
+      ...suite.database,
+      runBatch: async () => {
+        throw Object.assign(new Error('Contact cluster changed after it was read'), {
+          code: '40001',
+        })
+      },
+    }
+    const client = createTestClient(racing)
+    const { status, headers, body } = await client.json('POST', '/api/blocked-identifiers', {
+      phoneNumber: '5550100',
+    })
+    expect(status).toBe(503)
+    expect(headers.get('retry-after')).toBe('1')
+    expect(body).toMatchObject({ error: { code: 'conflict' } })
+    expect(await readAllContacts(suite.database)).toEqual(before)
+    expect(await count('BlockedIdentifier')).toBe(0)
+  })
+
   describe('quarantine', () => {
     const guarded = () =>
       createTestClient(
