@@ -19,6 +19,16 @@
  * 5. The whole address is at most 254 bytes: the 256 of an SMTP path less its angle brackets.
  */
 
+/**
+ * The email providers whose aliases a store may opt into matching as one address
+ * (lib/guard/match-keys.ts); here, away from the phone metadata, so the environment's schema can
+ * name them without loading it.
+ */
+export const EMAIL_PROVIDERS = ['gmail'] as const
+
+/** An email provider with aliases. */
+export type EmailProvider = (typeof EMAIL_PROVIDERS)[number]
+
 /** The address in its stored form, or a sentence saying what is wrong with it. */
 export type EmailAddressResult = { ok: true; email: string } | { ok: false; reason: string }
 

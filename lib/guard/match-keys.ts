@@ -15,12 +15,9 @@
  */
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import type { Identifiers, MatchKeys } from '../core/contact.js'
+import type { EmailProvider } from '../core/email-address.js'
 
-/** The email providers whose aliases a store may opt into (rule 3). */
-export const EMAIL_PROVIDERS = ['gmail'] as const
-
-/** An email provider with aliases. */
-export type EmailProvider = (typeof EMAIL_PROVIDERS)[number]
+export { EMAIL_PROVIDERS, type EmailProvider } from '../core/email-address.js'
 
 /** How the store wants identifiers matched; the default matches exactly as identify stores. */
 export type MatchKeyConfig = {

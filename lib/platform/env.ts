@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import * as v from 'valibot'
-import { EMAIL_PROVIDERS } from '../guard/match-keys.js'
+import { EMAIL_PROVIDERS } from '../core/email-address.js'
 
 const DRIVERS = ['neon-http', 'node-postgres', 'pglite'] as const
 
