@@ -19,16 +19,10 @@ import {
 import { parseInput, readQuery } from '../http/validation.js'
 import { ContactIdSchema } from '../lookup/query.js'
 import type { Logger } from '../platform/log.js'
+import { eraseCustomer, eraseValue } from './erase.js'
 import type { MatchKeyConfig } from './match-keys.js'
 import { DryRunQuerySchema, toValueRef, ValueBodySchema } from './request.js'
-import {
-  blockValue,
-  eraseCustomer,
-  eraseValue,
-  type GuardDeps,
-  type GuardResult,
-  unblockValue,
-} from './shell.js'
+import { blockValue, type GuardDeps, type GuardResult, unblockValue } from './shell.js'
 
 /** What the guard's handlers need. */
 export type GuardHandlerDeps = {
