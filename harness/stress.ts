@@ -46,8 +46,13 @@ export type StressResult = {
   retriesPerRequest: number
   /** 503s answered and then resent by the client, which succeeded. */
   resent503: number
-  /** Guard calls made, and how many of them changed the graph (the rest were 404 or 409). */
+  /** Guard calls that changed the graph (the rest were 404 or 409). */
   guardCalls: number
+  /**
+   * Guard calls still answered 503 after every resend: refused whole, as promised, by a customer
+   * too busy to lock (on Neon's HTTP path, which cannot lock before it reads).
+   */
+  guardRefused: number
   otherFailures: string[]
   violations: string[]
 }
@@ -176,6 +181,7 @@ export async function runStress(
       retriesPerRequest: Number((retries / options.requests).toFixed(3)),
       resent503,
       guardCalls: guard.calls(),
+      guardRefused: guard.refused(),
       otherFailures,
       violations,
     }
@@ -193,8 +199,10 @@ function createGuardCaller(url: string, options: StressOptions, failures: string
   const random = seededRandom(options.seed + 1)
   const pick = () => Math.floor(random() * options.poolSize)
   let calls = 0
+  let refused = 0
   return {
     calls: () => calls,
+    refused: () => refused,
     async call() {
       const roll = random()
       const [method, path, body] =
@@ -215,6 +223,7 @@ function createGuardCaller(url: string, options: StressOptions, failures: string
           continue
         }
         if (response.status < 300) calls++
+        else if (response.status === 503) refused++
         else if (![404, 409].includes(response.status)) {
           failures.push(`guard ${method} ${path}: ${response.status}`)
         }

@@ -38,12 +38,12 @@ async function main() {
       console.log(JSON.stringify(result))
     }
     console.log(
-      '\n| driver | requests | concurrency | req/s | retries/request | 503 resent | guard calls | failures | violations |',
+      '\n| driver | requests | concurrency | req/s | retries/request | 503 resent | guard calls | guard refused (503) | failures | violations |',
     )
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for (const r of results) {
       console.log(
-        `| ${r.driver} | ${r.requests} | ${r.concurrency} | ${r.requestsPerSecond} | ${r.retriesPerRequest} | ${r.resent503} | ${r.guardCalls} | ${r.otherFailures.length} | ${r.violations.length} |`,
+        `| ${r.driver} | ${r.requests} | ${r.concurrency} | ${r.requestsPerSecond} | ${r.retriesPerRequest} | ${r.resent503} | ${r.guardCalls} | ${r.guardRefused} | ${r.otherFailures.length} | ${r.violations.length} |`,
       )
     }
     return results.every((r) => r.otherFailures.length === 0 && r.violations.length === 0)

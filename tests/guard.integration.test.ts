@@ -259,6 +259,45 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
     expect(await count('BlockedIdentifier')).toBe(0)
   })
 
+  test('a block that read before an erasure committed reads again: the evidence it counted is gone', async () => {
+    // Two rows held together twice over: by an email and by a phone.
+    await suite.database.query(`
+      insert into "Contact" ("email", "phoneNumber", "emailKey", "phoneKey", "keyVersion", "linkedId", "linkPrecedence", "createdAt")
+      values ('a@x.io', '111', 'a@x.io', '111', '1', null, 'primary', '2024-01-01'),
+             ('a@x.io', '111', 'a@x.io', '111', '1', 1, 'secondary', '2024-01-02')`)
+    // The block reads (the email still joins the rows, so nothing would split), then the erasure of
+    // the email commits (the phone still joins them, so it moves no link), then the block writes.
+    let isFirst = true
+    const racing = {
+      ...suite.database,
+      runBatch: async (build: Parameters<typeof suite.database.runBatch>[0]) => {
+        if (isFirst) {
+          isFirst = false
+          expect(
+            (await suite.client.json('DELETE', '/api/identifiers', { email: 'a@x.io' })).status,
+          ).toBe(200)
+        }
+        return suite.database.runBatch(build)
+      },
+    }
+    const { status, body } = await createTestClient(racing).json(
+      'POST',
+      '/api/blocked-identifiers',
+      {
+        phoneNumber: '111',
+      },
+    )
+    expect(status).toBe(201)
+    expect(body).toMatchObject({ splits: [{ primaryContactId: 1, into: [1, 2] }] })
+    expect(
+      (await readAllContacts(suite.database)).map(({ id, linkedId }) => ({ id, linkedId })),
+    ).toEqual([
+      { id: 1, linkedId: null },
+      { id: 2, linkedId: null },
+    ])
+    await expectIntact()
+  })
+
   describe('quarantine', () => {
     const guarded = () =>
       createTestClient(

@@ -90,9 +90,24 @@ export async function readAffected(
   }
 }
 
+// The rows' keys, as the database states them, for the write to compare with what it read: an
+// erasure of another value of theirs changes no link, but takes away evidence a regroup counted.
+// Keys hold no control characters (lib/core/email-address.ts; phone keys are digits).
+const rowKeysQuery = (ids: readonly number[]): SQL =>
+  sql`select coalesce(string_agg("id" || E'\t' || coalesce("emailKey", '') || E'\t' || coalesce("phoneKey", ''),
+        E'\n' order by "id"), '')
+      from "Contact" where "id" = any(${toSqlArray(ids, 'integer')}) and "deletedAt" is null`
+
+const toRowKeysText = (rows: readonly ContactRow[]) =>
+  [...rows]
+    .sort((a, b) => a.id - b.id)
+    .map((row) => `${row.id}\t${row.emailKey ?? ''}\t${row.phoneKey ?? ''}`)
+    .join('\n')
+
 /**
  * Returns the statements that lock what `affected` read and check, under the locks, that neither
- * its rows' links nor their blocked keys changed since (else 40001, and the caller reads again).
+ * its rows' links, their keys nor their blocked keys changed since (else 40001, and the caller
+ * reads again).
  */
 export function buildGuardChecks(db: Db, affected: Affected): BatchStatement[] {
   const { anchor, anchorKeys, version, blockedText } = affected.guard
@@ -106,6 +121,9 @@ export function buildGuardChecks(db: Db, affected: Affected): BatchStatement[] {
     ),
     db.execute(
       sql`select contact_assert_cluster_version(${blockedText}, (${blockedAmongQuery(emailKeys, phoneKeys)}))`,
+    ),
+    db.execute(
+      sql`select contact_assert_cluster_version(${toRowKeysText(affected.rows)}, (${rowKeysQuery(affected.rows.map((row) => row.id))}))`,
     ),
   ]
 }
