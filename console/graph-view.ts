@@ -1,0 +1,167 @@
+// Draws a customer's graph with Cytoscape.js, and highlights an explanation's path on it. The
+// container carries the counts as data attributes (data-node-count, data-edge-count) for people
+// using assistive technology (through its label) and for the end-to-end tests.
+import cytoscape from 'cytoscape'
+import type { Graph } from './graph-model.js'
+import type { ExplainStep } from './types.js'
+
+/** A drawn graph: highlight a path, clear it, pick contacts by tapping, throw it away. */
+export type GraphView = {
+  highlight: (steps: readonly ExplainStep[]) => void
+  destroy: () => void
+}
+
+// Past this many nodes a force-directed layout takes seconds on the main thread; rings are linear.
+const FORCE_LAYOUT_LIMIT = 80
+
+const STYLE: cytoscape.StylesheetJson = [
+  {
+    selector: 'node',
+    style: {
+      label: 'data(label)',
+      'background-color': '#dbe7f5',
+      'border-color': '#1f4f8a',
+      'border-width': 2,
+      color: '#111827',
+      'font-size': 13,
+      'text-valign': 'center',
+      'text-halign': 'center',
+      width: 34,
+      height: 34,
+    },
+  },
+  {
+    selector: 'node.primary',
+    style: {
+      'background-color': '#1f4f8a',
+      color: '#ffffff',
+      shape: 'round-rectangle',
+      width: 44,
+      height: 34,
+      'border-width': 3,
+    },
+  },
+  {
+    selector: 'node.blocked',
+    style: { 'border-color': '#b42318', 'border-style': 'dashed', 'border-width': 4 },
+  },
+  {
+    selector: 'edge',
+    style: { width: 2, 'curve-style': 'bezier', 'line-color': '#1f4f8a', opacity: 0.85 },
+  },
+  { selector: 'edge.phone', style: { 'line-color': '#0f766e', 'line-style': 'dashed' } },
+  { selector: 'edge.pair', style: { 'line-color': '#7e22ce', 'line-style': 'dotted', width: 3 } },
+  { selector: 'edge.blocked', style: { 'line-color': '#b42318', 'line-style': 'dashed' } },
+  // An edge added for an explanation step (a shared identifier is drawn to its oldest holder
+  // only): curved, so it is never mistaken for a line through the nodes between its ends.
+  {
+    selector: 'edge.explained',
+    style: {
+      'curve-style': 'unbundled-bezier',
+      'control-point-distances': [50],
+      'control-point-weights': [0.5],
+    },
+  },
+  { selector: '.faded', style: { opacity: 0.2 } },
+  { selector: 'node.on-path', style: { 'border-color': '#d97706', 'border-width': 5 } },
+  {
+    selector: 'edge.on-path',
+    style: { 'line-color': '#d97706', width: 6, opacity: 1, 'z-index': 10 },
+  },
+]
+
+/** Draws `graph` into `container`; `onPick` hears the contact a person taps. */
+export function drawGraph(
+  container: HTMLElement,
+  graph: Graph,
+  onPick: (contactId: number) => void,
+): GraphView {
+  const elements: cytoscape.ElementDefinition[] = [
+    ...graph.nodes.map((node) => ({
+      data: { id: String(node.id), label: node.label },
+      classes: [node.isPrimary && 'primary', node.isBlocked && 'blocked'].filter(Boolean).join(' '),
+    })),
+    ...graph.edges.map((edge) => ({
+      data: { id: edge.id, source: String(edge.source), target: String(edge.target) },
+      classes: [edge.kind, edge.isBlocked && 'blocked'].filter(Boolean).join(' '),
+    })),
+  ]
+  const isLarge = graph.nodes.length > FORCE_LAYOUT_LIMIT
+  const primary = graph.nodes.find((node) => node.isPrimary)
+  const cy = cytoscape({
+    container,
+    elements,
+    style: STYLE,
+    layout: isLarge
+      ? {
+          name: 'concentric',
+          // The primary in the middle, the rest in rings by how connected they are.
+          concentric: (node) =>
+            node.id() === String(primary?.id) ? 1_000_000 : node.degree(false),
+          levelWidth: () => 1,
+          minNodeSpacing: 6,
+          animate: false,
+        }
+      : {
+          name: 'cose',
+          animate: false,
+          randomize: false,
+          nodeRepulsion: () => 9000,
+          idealEdgeLength: () => 70,
+        },
+    // A large graph redraws cheaply while it is moved.
+    textureOnViewport: isLarge,
+    hideEdgesOnViewport: isLarge,
+    wheelSensitivity: 0.3,
+    minZoom: 0.05,
+    maxZoom: 3,
+  })
+  cy.on('tap', 'node', (event) => onPick(Number(event.target.id())))
+  container.dataset.nodeCount = String(graph.nodes.length)
+  container.dataset.edgeCount = String(graph.edges.length)
+  container.dataset.highlightedNodes = '0'
+  container.dataset.highlightedEdges = '0'
+
+  const clear = () => {
+    cy.elements().removeClass('faded on-path')
+    cy.remove('edge.explained')
+  }
+  return {
+    highlight(steps) {
+      clear()
+      const path = cy.collection()
+      for (const step of steps) {
+        const ends = cy.getElementById(String(step.from)).union(cy.getElementById(String(step.to)))
+        if (ends.length < 2) continue
+        // The edge drawn for this step's evidence, or one added for it: a shared identifier is
+        // drawn to its oldest holder, not between every two holders.
+        let edge = ends
+          .edgesWith(ends)
+          .filter((candidate) => candidate.hasClass(EDGE_CLASS[step.kind]))
+        if (edge.empty()) {
+          edge = cy.add({
+            data: {
+              id: `explained:${step.from}-${step.to}`,
+              source: String(step.from),
+              target: String(step.to),
+            },
+            classes: `explained ${EDGE_CLASS[step.kind]}`,
+          })
+        }
+        path.merge(ends).merge(edge.first())
+      }
+      cy.elements().not(path).addClass('faded')
+      path.addClass('on-path')
+      container.dataset.highlightedNodes = String(path.nodes().length)
+      container.dataset.highlightedEdges = String(path.edges().length)
+    },
+    destroy: () => cy.destroy(),
+  }
+}
+
+const EDGE_CLASS: Record<ExplainStep['kind'], string> = {
+  'shared-email': 'email',
+  'shared-phone': 'phone',
+  'request-pair': 'pair',
+  'recorded-link': 'link',
+}
