@@ -17,23 +17,35 @@ export function forgetEvents(): void {
   cursor = null
 }
 
+let reading: Promise<string | null> | null = null
+
+// Reads the feed on from where it stopped; one reader at a time, whoever asks.
+function readOn(): Promise<string | null> {
+  reading ??= (async () => {
+    while (seen.length < MAX_EVENTS) {
+      const query =
+        cursor === null ? 'limit=1000' : `limit=1000&after=${encodeURIComponent(cursor)}`
+      const answer = await callApi<{ events: FeedEvent[]; next: string }>(
+        'GET',
+        `/api/events?${query}`,
+      )
+      if (!answer.ok) return answer.message
+      seen.push(...answer.data.events)
+      cursor = answer.data.next
+      if (answer.data.events.length < 1000) break
+    }
+    return null
+  })().finally(() => {
+    reading = null
+  })
+  return reading
+}
+
 /** Returns the customer's recent events, newest first, as a list; or the failure in words. */
 export async function renderEvents(contactIds: readonly number[]): Promise<HTMLElement> {
-  while (seen.length < MAX_EVENTS) {
-    const query = cursor === null ? 'limit=1000' : `limit=1000&after=${encodeURIComponent(cursor)}`
-    const answer = await callApi<{ events: FeedEvent[]; next: string }>(
-      'GET',
-      `/api/events?${query}`,
-    )
-    if (!answer.ok)
-      return h(
-        'p',
-        { class: 'error', role: 'alert' },
-        `Events could not be read: ${answer.message}`,
-      )
-    seen.push(...answer.data.events)
-    cursor = answer.data.next
-    if (answer.data.events.length < 1000) break
+  const failure = await readOn()
+  if (failure !== null) {
+    return h('p', { class: 'error', role: 'alert' }, `Events could not be read: ${failure}`)
   }
   const ids = new Set(contactIds)
   const mine = seen

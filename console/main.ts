@@ -79,10 +79,13 @@ export async function search(kind: SearchKind, value: string): Promise<void> {
     return
   }
   message.textContent = 'Searching…'
+  const asked = ++searches
   const answer = await callApi<Customer>(
     'GET',
     `/api/customers?${kind}=${encodeURIComponent(text)}`,
   )
+  // A later search answered first, or will: only the last one asked is shown.
+  if (asked !== searches) return
   if (!answer.ok) {
     message.textContent =
       answer.status === 404 ? `No match: ${answer.message}.` : `Search failed: ${answer.message}`
@@ -92,12 +95,14 @@ export async function search(kind: SearchKind, value: string): Promise<void> {
   message.dataset.outcome = 'hit'
   const count = answer.data.contacts.length
   message.textContent = `Found customer #${answer.data.contact.primaryContactId} with ${count} contact${count === 1 ? '' : 's'}.`
-  await showCustomer(answer.data)
+  showCustomer(answer.data)
   byId('customer-title').focus()
 }
 
-/** Shows `customer`: summary, graph, explain pickers, table and events. */
-export async function showCustomer(customer: Customer, page = 0): Promise<void> {
+let searches = 0
+
+/** Shows `customer`: summary, graph, pickers and table at once, and its events once read. */
+export function showCustomer(customer: Customer, page = 0): void {
   state.customer = customer
   state.picks = []
   byId('customer').hidden = false
@@ -113,7 +118,9 @@ export async function showCustomer(customer: Customer, page = 0): Promise<void> 
   )
   fill(byId('explain-result'))
   fill(byId('events'), h('p', {}, 'Reading the events feed…'))
-  fill(byId('events'), await renderEvents(ids))
+  void renderEvents(ids).then((events) => {
+    if (state.customer === customer) fill(byId('events'), events)
+  })
 }
 
 // One page of contacts: the table and the graph show the same ones.
