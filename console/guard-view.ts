@@ -13,7 +13,12 @@ import type {
   UnblockAnswer,
 } from './types.js'
 
-type Deps = { reopen: (contactId: number) => Promise<void> }
+type Deps = {
+  /** Shows the customer of `contactId` in the main view. */
+  reopen: (contactId: number) => Promise<void>
+  /** Reads the customer on screen again, after a change that may have cut it. */
+  refresh: () => Promise<void>
+}
 
 const KIND_WORDS: Record<IdentifierKind, string> = { email: 'email', phoneNumber: 'phone number' }
 const REASON_WORDS: Record<Blocked['reason'], string> = {
@@ -21,9 +26,9 @@ const REASON_WORDS: Record<Blocked['reason'], string> = {
   auto: 'quarantined automatically',
 }
 
-let deps: Deps = { reopen: async () => {} }
+let deps: Deps = { reopen: async () => {}, refresh: async () => {} }
 
-/** Builds the corrections section; `reopen` shows a customer in the main view. */
+/** Builds the corrections section over the main view's `reopen` and `refresh`. */
 export function startGuard(given: Deps): void {
   deps = given
   resetGuard()
@@ -151,6 +156,7 @@ function blockSection(): HTMLElement {
         describeSplits(done.data.splits),
         primaries.length > 0 ? await renderCustomersNow(primaries) : null,
       )
+      await deps.refresh()
     })
     fill(
       result,
@@ -325,7 +331,7 @@ function eraseCustomerSection(): HTMLElement {
             result,
             `Erased ${done.data.erased.contactIds.length} contacts: ${done.data.erased.contactIds.map((c) => `#${c}`).join(', ')}.`,
           )
-          byId('customer').hidden = true
+          await deps.refresh()
         }),
       ),
     )
@@ -404,6 +410,7 @@ function eraseIdentifierSection(): HTMLElement {
             describeSplits(done.data.splits),
             primaries.length > 0 ? await renderCustomersNow(primaries) : null,
           )
+          await deps.refresh()
         }),
       ),
     )

@@ -123,6 +123,24 @@ export function showCustomer(customer: Customer, page = 0): void {
   })
 }
 
+// Reads the customer on screen again, as a correction left it; one erased is said to be gone.
+async function refresh(): Promise<void> {
+  const shown = state.customer
+  if (shown === null) return
+  const id = shown.contact.primaryContactId
+  const answer = await callApi<Customer>('GET', `/api/customers/${id}`)
+  if (state.customer !== shown) return
+  if (answer.ok) return showCustomer(answer.data, state.page)
+  if (answer.status === 404) {
+    state.graph?.destroy()
+    Object.assign(state, { customer: null, graph: null, picks: [] })
+    byId('customer').hidden = true
+    byId('search-message').textContent = `Customer #${id} no longer exists.`
+    return
+  }
+  byId('search-message').textContent = `Could not read customer #${id} again: ${answer.message}`
+}
+
 // One page of contacts: the table and the graph show the same ones.
 function showPage(page: number): void {
   const customer = state.customer
@@ -215,7 +233,7 @@ function start(): void {
     event.preventDefault()
     void runExplain()
   })
-  startGuard({ reopen: (contactId) => search('contactId', String(contactId)) })
+  startGuard({ reopen: (contactId) => search('contactId', String(contactId)), refresh })
   showSignedIn(readKey() !== null)
 }
 
