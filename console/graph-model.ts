@@ -2,8 +2,8 @@
 // a phone number, or whose identifiers a request brought together, are joined by edges. Pure.
 import type { Contact, Customer } from './types.js'
 
-/** Why two contacts are joined. */
-export type EdgeKind = 'email' | 'phone' | 'pair'
+/** Why two contacts are joined; `link` is the stored link, drawn only where nothing else joins. */
+export type EdgeKind = 'email' | 'phone' | 'pair' | 'link'
 
 /** A node: one contact. */
 export type GraphNode = { id: number; isPrimary: boolean; isBlocked: boolean; label: string }
@@ -58,7 +58,33 @@ export function toGraph(contacts: readonly Contact[], pairs: Customer['pairs'] =
     // The same pair sent again is the same evidence: one edge.
     if (!edges.some((known) => known.id === edge.id)) edges.push(edge)
   }
+  edges.push(...toLinkEdges(contacts, edges))
   return { nodes, edges }
+}
+
+// The parts that no shared value or recorded pair joins to the primary's (a merge before the
+// ledger kept pairs, or pairs the lookup does not return yet) hang from their stored link, so
+// the graph never shows a contact of the customer floating alone.
+function toLinkEdges(contacts: readonly Contact[], edges: readonly GraphEdge[]): GraphEdge[] {
+  const parent = new Map(contacts.map((contact) => [contact.id, contact.id]))
+  const find = (id: number): number => {
+    const up = parent.get(id) ?? id
+    if (up === id) return id
+    const root = find(up)
+    parent.set(id, root)
+    return root
+  }
+  for (const edge of edges) parent.set(find(edge.source), find(edge.target))
+  const primary = contacts.find((contact) => contact.linkPrecedence === 'primary')
+  const links: GraphEdge[] = []
+  for (const contact of contacts) {
+    const { linkedId } = contact
+    if (linkedId === null || !parent.has(linkedId) || find(contact.id) === find(linkedId)) continue
+    if (primary !== undefined && find(contact.id) === find(primary.id)) continue
+    links.push(toEdge('link', linkedId, contact.id, 'stored link', false))
+    parent.set(find(contact.id), find(linkedId))
+  }
+  return links
 }
 
 const toEdge = (

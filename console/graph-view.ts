@@ -51,6 +51,7 @@ const STYLE: cytoscape.StylesheetJson = [
   },
   { selector: 'edge.phone', style: { 'line-color': '#0f766e', 'line-style': 'dashed' } },
   { selector: 'edge.pair', style: { 'line-color': '#7e22ce', 'line-style': 'dotted', width: 3 } },
+  { selector: 'edge.link', style: { 'line-color': '#6b7280', 'line-style': 'dotted', width: 2 } },
   { selector: 'edge.blocked', style: { 'line-color': '#b42318', 'line-style': 'dashed' } },
   // An edge added for an explanation step (a shared identifier is drawn to its oldest holder
   // only): curved, so it is never mistaken for a line through the nodes between its ends.
@@ -119,6 +120,7 @@ export function drawGraph(
   cy.on('tap', 'node', (event) => onPick(Number(event.target.id())))
   container.dataset.nodeCount = String(graph.nodes.length)
   container.dataset.edgeCount = String(graph.edges.length)
+  container.dataset.edgeKinds = countKinds(graph)
   container.dataset.highlightedNodes = '0'
   container.dataset.highlightedEdges = '0'
 
@@ -164,4 +166,14 @@ const EDGE_CLASS: Record<ExplainStep['kind'], string> = {
   'shared-phone': 'phone',
   'request-pair': 'pair',
   'recorded-link': 'link',
+}
+
+// "email:2 phone:1": how many edges of each kind, sorted by kind.
+function countKinds(graph: Graph): string {
+  const counts = new Map<string, number>()
+  for (const edge of graph.edges) counts.set(edge.kind, (counts.get(edge.kind) ?? 0) + 1)
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, count]) => `${kind}:${count}`)
+    .join(' ')
 }

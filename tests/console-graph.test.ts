@@ -53,6 +53,16 @@ describe('toGraph', () => {
     expect(edgesOf(contacts, pairs)).toEqual([])
   })
 
+  test('a part that nothing on record joins to the primary hangs from its stored link', () => {
+    const contacts = [
+      contact(1, 'a@x.io', '1'),
+      contact(2, 'b@x.io', '2'),
+      contact(3, 'b@x.io', '3'),
+      contact(4, 'a@x.io', '4'),
+    ]
+    expect(edgesOf(contacts)).toEqual(['email 2-3', 'email 1-4', 'link 1-2'])
+  })
+
   test('the primary and the contacts holding a blocked value are marked, and so are its edges', () => {
     const graph = toGraph([
       contact(1, 'a@x.io', '1'),

@@ -231,9 +231,13 @@ describe('a signed-in staff member', () => {
     expect(
       await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-contact-id'))),
     ).toEqual(['3', '4', '5', '6', '7'])
-    // Shared 919191 (3-5), doc@ (5-6) and 555000 (6-7), and the pair george + 717171 (3-4).
+    // Shared 919191 (3-5), doc@ (5-6) and 555000 (6-7), and george + 717171 (3-4).
     expect(await graph().getAttribute('data-node-count')).toBe('5')
-    expect(await graph().getAttribute('data-edge-count')).toBe(hasPairs ? '4' : '3')
+    expect(await graph().getAttribute('data-edge-count')).toBe('4')
+    // 3-4 is the request pair where the lookup returns pairs, else the stored link.
+    expect(await graph().getAttribute('data-edge-kinds')).toBe(
+      hasPairs ? 'email:1 pair:1 phone:2' : 'email:1 link:1 phone:2',
+    )
     expect(await graph().locator('canvas').count()).toBeGreaterThan(0)
     await page.screenshot({ path: join(shotsDir, 'search.png'), fullPage: false })
     await page.locator('.graph-frame').screenshot({ path: join(shotsDir, 'graph.png') })
