@@ -121,6 +121,7 @@ export function drawGraph(
   container.dataset.nodeCount = String(graph.nodes.length)
   container.dataset.edgeCount = String(graph.edges.length)
   container.dataset.edgeKinds = countKinds(graph)
+  container.dataset.blockedNodes = String(graph.nodes.filter((node) => node.isBlocked).length)
   container.dataset.highlightedNodes = '0'
   container.dataset.highlightedEdges = '0'
 

@@ -392,8 +392,12 @@ describe('corrections, through the guard endpoints', () => {
       `Customer #${ann}: contacts #${ann} Open customer #${ann}`,
       `Customer #${bob}: contacts ${ids([bob, bobAgain])} Open customer #${bob}`,
     ])
-    // The customer on screen is shown as it now is: ann alone.
+    // The customer on screen is shown as it now is: ann alone, her phone number marked blocked.
     await expect.poll(() => graph().getAttribute('data-node-count')).toBe('1')
+    expect(await graph().getAttribute('data-blocked-nodes')).toBe('1')
+    expect(await page.locator('#contacts-table tbody tr').first().textContent()).toContain(
+      '310310 blocked',
+    )
     await page.getByRole('button', { name: `Open customer #${bob}` }).click()
     await expect.poll(() => page.locator('#customer-title').textContent()).toBe(`Customer #${bob}`)
     expect(await graph().getAttribute('data-node-count')).toBe('2')
