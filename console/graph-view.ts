@@ -11,8 +11,8 @@ export type GraphView = {
   destroy: () => void
 }
 
-// Past this many nodes a force-directed layout takes seconds on the main thread; rings are linear.
-const FORCE_LAYOUT_LIMIT = 80
+// Past this many nodes a tree is too wide to read; rings by degree cost linear time too.
+const TREE_LAYOUT_LIMIT = 80
 
 const STYLE: cytoscape.StylesheetJson = [
   {
@@ -69,6 +69,11 @@ const STYLE: cytoscape.StylesheetJson = [
     selector: 'edge.on-path',
     style: { 'line-color': '#d97706', width: 6, opacity: 1, 'z-index': 10 },
   },
+  // Fine dots at this width read as a pale line: a highlighted pair gets short dashes instead.
+  {
+    selector: 'edge.pair.on-path, edge.link.on-path',
+    style: { 'line-style': 'dashed', 'line-dash-pattern': [4, 4] },
+  },
 ]
 
 /** Draws `graph` into `container`; `onPick` hears the contact a person taps. */
@@ -87,7 +92,7 @@ export function drawGraph(
       classes: [edge.kind, edge.isBlocked && 'blocked'].filter(Boolean).join(' '),
     })),
   ]
-  const isLarge = graph.nodes.length > FORCE_LAYOUT_LIMIT
+  const isLarge = graph.nodes.length > TREE_LAYOUT_LIMIT
   const primary = graph.nodes.find((node) => node.isPrimary)
   const cy = cytoscape({
     container,
@@ -104,18 +109,20 @@ export function drawGraph(
           animate: false,
         }
       : {
-          name: 'cose',
+          // A tree from the primary, level by level: the same picture every time, and the
+          // chains that hold customers together read top to bottom.
+          name: 'breadthfirst',
+          roots: primary === undefined ? undefined : [String(primary.id)],
+          directed: false,
+          spacingFactor: 1.1,
           animate: false,
-          randomize: false,
-          nodeRepulsion: () => 9000,
-          idealEdgeLength: () => 70,
         },
     // A large graph redraws cheaply while it is moved.
     textureOnViewport: isLarge,
     hideEdgesOnViewport: isLarge,
     wheelSensitivity: 0.3,
     minZoom: 0.05,
-    maxZoom: 3,
+    maxZoom: 1.6,
   })
   cy.on('tap', 'node', (event) => onPick(Number(event.target.id())))
   container.dataset.nodeCount = String(graph.nodes.length)
