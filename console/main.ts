@@ -75,9 +75,12 @@ export async function search(kind: SearchKind, value: string): Promise<void> {
   // A later search answered first, or will: only the last one asked is shown.
   if (asked !== searches) return
   if (!answer.ok) {
-    message.textContent =
-      answer.status === 404 ? `No match: ${answer.message}.` : `Search failed: ${answer.message}`
-    message.dataset.outcome = answer.status === 404 ? 'miss' : 'error'
+    // A blocked value names no customer: a miss with a reason, not a failure.
+    const isMiss = answer.status === 404 || answer.code === 'blocked_identifier'
+    message.textContent = isMiss
+      ? `No match: ${answer.message}.`
+      : `Search failed: ${answer.message}`
+    message.dataset.outcome = isMiss ? 'miss' : 'error'
     return
   }
   message.dataset.outcome = 'hit'

@@ -401,6 +401,11 @@ describe('corrections, through the guard endpoints', () => {
     await page.getByRole('button', { name: `Open customer #${bob}` }).click()
     await expect.poll(() => page.locator('#customer-title').textContent()).toBe(`Customer #${bob}`)
     expect(await graph().getAttribute('data-node-count')).toBe('2')
+    // A blocked value names no customer, and the search says why.
+    await searchFor('Phone number', '310310')
+    await expect
+      .poll(() => page.locator('#search-message').textContent())
+      .toMatch(/^No match: That value is blocked: it joins no one/)
     // Blocking it again is refused, in words.
     await page.getByRole('button', { name: 'Preview block' }).click()
     await expect
