@@ -1,5 +1,6 @@
 // A real Chromium for the console's end-to-end tests: Debian's package, driven by playwright-core
 // (Playwright's own browser download cannot be reached here). .ci/run installs it when missing.
+import { existsSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 
 /** Where Debian's `chromium` package puts the browser; CHROMIUM_PATH names another. */
@@ -20,6 +21,11 @@ const ARGS = [
 
 /** Starts Chromium; Playwright gives each launch a new, empty profile of its own. */
 export function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM_PATH}: install Debian's (apt-get install -y chromium, as .ci/run does) or set CHROMIUM_PATH`,
+    )
+  }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS })
 }
 
