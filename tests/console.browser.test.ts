@@ -526,6 +526,22 @@ describe('corrections, with answers given in the browser', () => {
     expect(await row.textContent()).toContain('quarantined automatically')
   })
 
+  test('a service out of reach, or a proxy answering HTML, is said in words', async () => {
+    await page.route('**/api/customers?**', (route) => route.abort('connectionrefused'))
+    await searchFor('Email', 'doc@hillvalley.edu')
+    await expect
+      .poll(() => page.locator('#search-message').textContent())
+      .toBe('Search failed: The service could not be reached. Check your connection and try again.')
+    await page.unroute('**/api/customers?**')
+    await page.route('**/api/customers?**', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }),
+    )
+    await page.getByRole('button', { name: 'Search' }).click()
+    await expect
+      .poll(() => page.locator('#search-message').textContent())
+      .toBe('Search failed: The service answered 502 without saying why. Try again in a moment.')
+  })
+
   test('a failing guard endpoint is said in words, never a blank', async () => {
     await page.route('**/api/blocked-identifiers', (route) =>
       route.fulfill(
