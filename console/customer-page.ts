@@ -135,5 +135,20 @@ export async function runExplain(): Promise<void> {
     return
   }
   state.graph?.highlight(answer.explanation.steps)
-  fill(result, renderExplanation(answer.explanation))
+  // A large customer's graph shows one page: say which contacts of the path it cannot show.
+  const drawn = new Set(toPage(state.customer?.contacts ?? [], state.page).items.map((c) => c.id))
+  const steps = answer.explanation.steps
+  const offPage = [...new Set(steps.flatMap((step) => [step.from, step.to]))].filter(
+    (id) => !drawn.has(id),
+  )
+  fill(
+    result,
+    renderExplanation(answer.explanation),
+    offPage.length > 0 &&
+      h(
+        'p',
+        { class: 'note', id: 'explain-off-page' },
+        `The graph shows one page of contacts; the path also runs through ${offPage.map((id) => `#${id}`).join(', ')}, on other pages.`,
+      ),
+  )
 }

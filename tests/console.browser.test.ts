@@ -299,6 +299,13 @@ describe('a signed-in staff member', () => {
     // Every order holds the one phone number: a star around the page's oldest contact.
     expect(await graph().getAttribute('data-edge-count')).toBe('199')
     expect(await page.locator('#contacts-table caption').textContent()).toContain('1–200 of 1200')
+    // The pickers start at the oldest and the newest contact; the newest is on the last page.
+    await page.getByRole('button', { name: 'Explain' }).click()
+    await page.locator('#explain-steps li').first().waitFor()
+    const newest = await page.locator('#explain-to').inputValue()
+    expect(await page.locator('#explain-off-page').textContent()).toContain(
+      `#${newest}, on other pages`,
+    )
     await page.getByRole('button', { name: 'Next page' }).click()
     await expect
       .poll(() => page.locator('#contacts-table caption').textContent())
