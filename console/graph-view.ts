@@ -94,6 +94,7 @@ export function drawGraph(
   ]
   const isLarge = graph.nodes.length > TREE_LAYOUT_LIMIT
   const primary = graph.nodes.find((node) => node.isPrimary)
+  const rings = isLarge ? toRings(graph) : new Map<string, number>()
   const cy = cytoscape({
     container,
     elements,
@@ -102,8 +103,7 @@ export function drawGraph(
       ? {
           name: 'concentric',
           // The primary in the middle, the rest in rings by how connected they are.
-          concentric: (node) =>
-            node.id() === String(primary?.id) ? 1_000_000 : node.degree(false),
+          concentric: (node) => rings.get(node.id()) ?? 0,
           levelWidth: () => 1,
           minNodeSpacing: 6,
           animate: false,
@@ -184,4 +184,34 @@ function countKinds(graph: Graph): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([kind, count]) => `${kind}:${count}`)
     .join(' ')
+}
+
+/**
+ * Rings for a large graph, innermost highest: the primary alone, then the others by how many
+ * edges they have, ten more to each ring than to the one inside it. Ringing by degree alone put
+ * 199 contacts of one shared phone on one ring, each too small to see.
+ */
+function toRings(graph: Graph): Map<string, number> {
+  const degree = new Map<number, number>()
+  for (const edge of graph.edges) {
+    for (const id of [edge.source, edge.target]) degree.set(id, (degree.get(id) ?? 0) + 1)
+  }
+  const ordered = [...graph.nodes].sort(
+    (a, b) =>
+      Number(b.isPrimary) - Number(a.isPrimary) ||
+      (degree.get(b.id) ?? 0) - (degree.get(a.id) ?? 0) ||
+      a.id - b.id,
+  )
+  const rings = new Map<string, number>()
+  let ring = 0
+  let room = 1
+  for (const node of ordered) {
+    if (room === 0) {
+      ring++
+      room = ring * 10
+    }
+    rings.set(String(node.id), -ring)
+    room--
+  }
+  return rings
 }
