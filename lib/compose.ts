@@ -2,6 +2,7 @@
  * Builds the service from its parts, once: the Vercel functions in api/, `npm start` and the
  * tests all compose it here, so what they serve cannot differ.
  */
+import { createConsoleHandler } from './console/assets.js'
 import { DEFAULT_SHARING_LIMITS, type SharingLimits } from './core/blocklist.js'
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
@@ -72,6 +73,8 @@ export type ServiceParts = {
     erasureKey?: string
   }
   overviewHtml?: string
+  /** The folder of the built staff console (scripts/console-bundle.ts), served at /console. */
+  consoleDirectory?: string
 }
 
 /** Returns every handler over `parts`; each handler is built when first called. */
@@ -189,7 +192,16 @@ export function composeService(parts: ServiceParts): Service {
     webhooks,
     openapi,
   }
-  const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
+  const app = lazily(() =>
+    createApp({
+      ...handlers,
+      overviewHtml: parts.overviewHtml ?? '',
+      console:
+        parts.consoleDirectory === undefined
+          ? undefined
+          : createConsoleHandler(parts.consoleDirectory),
+    }),
+  )
   return { ...handlers, app }
 }
 

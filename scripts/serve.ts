@@ -9,6 +9,7 @@ import { loadDotEnv, readEnv } from '../lib/platform/env.js'
 import { consoleLogger } from '../lib/platform/log.js'
 import { toWebhookConfig } from '../lib/webhooks/config.js'
 import { startDeliveryLoop } from '../lib/webhooks/loop.js'
+import { buildConsole, CONSOLE_OUTPUT } from './console-bundle.js'
 
 loadDotEnv()
 const env = readEnv()
@@ -16,9 +17,12 @@ const database = await openDatabase(env)
 // The embedded database is the developer's own: bring it up to date without being asked.
 if (database.driver === 'pglite') await database.migrate()
 
+// The staff console is built from its sources at every start, so a fresh clone serves it.
+await buildConsole()
 const { app } = composeFromEnv(env, {
   database: async () => database,
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
+  consoleDirectory: CONSOLE_OUTPUT,
 })
 
 const limits = {

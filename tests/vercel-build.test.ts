@@ -219,6 +219,17 @@ describe('vercel build', () => {
     )
   })
 
+  test('the build command bundles the staff console into the static output', async () => {
+    const console = join(output, 'static', 'console')
+    expect(await readFile(join(console, 'index.html'), 'utf8')).toContain('/console/console.js')
+    expect((await lstat(join(console, 'console.js'))).size).toBeGreaterThan(100_000)
+    const config = JSON.parse(await readFile(join(output, 'config.json'), 'utf8')) as {
+      routes: { src?: string; headers?: Record<string, string> }[]
+    }
+    const headers = config.routes.find((route) => route.headers?.['Content-Security-Policy'])
+    expect(headers?.src).toContain('/console')
+  })
+
   test('no function carries an embedded database', async () => {
     const functions = join(output, 'functions', 'api')
     for (const func of await readdir(functions)) {

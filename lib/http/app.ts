@@ -1,10 +1,16 @@
 /** The local server's router: every route of ./routes.ts, plus the overview page at `/`. */
+
+import { isConsolePath } from '../console/assets.js'
 import { toErrorResponse } from './answer.js'
 import type { Handler } from './endpoint.js'
 import { ROUTES, type RouteName, toRewrite } from './routes.js'
 
 /** The handlers the local server routes to; on Vercel, each is its own function under `api/`. */
-export type Routes = Record<RouteName, Handler> & { overviewHtml: string }
+export type Routes = Record<RouteName, Handler> & {
+  overviewHtml: string
+  /** The staff console's page and files (lib/console/assets.ts), when the server has them. */
+  console?: Handler | undefined
+}
 
 type Pattern = { regex: RegExp; params: string[]; handler: Handler }
 
@@ -42,6 +48,7 @@ export function createApp(routes: Routes): Handler {
         headers: { 'content-type': 'text/html; charset=utf-8' },
       })
     }
+    if (routes.console !== undefined && isConsolePath(path)) return routes.console(request)
     return toErrorResponse({ status: 404, code: 'not_found', message: `No route for ${path}` })
   }
 }
