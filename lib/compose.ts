@@ -4,31 +4,19 @@
  */
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
-import { createExplainHandler } from './explain/handler.js'
-import { EXPLAIN_OPERATIONS } from './explain/operations.js'
-import { createExplainStore } from './explain/store.js'
-import { createHealthHandler } from './health/handler.js'
-import { HEALTH_OPERATIONS } from './health/operations.js'
-import { createApp } from './http/app.js'
 import { type AuthMode, toAuthMode } from './http/auth.js'
 import type { Handler } from './http/endpoint.js'
-import { createOpenApiHandler, OPENAPI_OPERATIONS, toOpenApiDocument } from './http/openapi.js'
 import type { RouteName } from './http/routes.js'
-import { createIdentifyHandler, type IdentifyDeps } from './identify/handler.js'
-import { IDENTIFY_OPERATIONS } from './identify/operations.js'
+import type { IdentifyDeps } from './identify/handler.js'
 import type { ContactStore } from './identify/shell.js'
-import { createContactStore } from './identify/store.js'
-import { createEventsHandler } from './ledger/handler.js'
-import { LEDGER_OPERATIONS } from './ledger/operations.js'
-import { createCustomersHandler } from './lookup/handler.js'
-import { LOOKUP_OPERATIONS } from './lookup/operations.js'
-import { createCustomerStore } from './lookup/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
 import { deliverAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
-import { createWebhooksHandler } from './webhooks/handler.js'
-import { WEBHOOKS_OPERATIONS } from './webhooks/operations.js'
+
+// Every handler's module is imported when the handler is first built, never here: each Vercel
+// function is bundled from this file (scripts/bundle-functions.ts), and a static import would put
+// every capability's code into every function's cold start (docs/decisions/011-cold-start.md).
 
 const API_INFO = {
   title: 'Identity reconciliation',
@@ -62,73 +50,88 @@ export function composeService(parts: ServiceParts): Service {
   const logger = parts.logger ?? consoleLogger
   let store: Promise<ContactStore> | undefined
   const openStore = () => {
-    store ??= parts.database().then(createContactStore, (error: unknown) => {
-      store = undefined
-      throw error
-    })
+    store ??= parts
+      .database()
+      .then(async (database) => (await import('./identify/store.js')).createContactStore(database))
+      .catch((error: unknown) => {
+        store = undefined
+        throw error
+      })
     return store
   }
-  const identify = lazily(() =>
-    createIdentifyHandler({
+  const identify = lazily(async () => {
+    const { createIdentifyHandler } = await import('./identify/handler.js')
+    return createIdentifyHandler({
       ...parts.identify,
       store: openStore,
       auth: parts.identifyAuth,
       logger,
-    }),
-  )
-  const health = lazily(() => createHealthHandler({ database: parts.database, logger }))
+    })
+  })
+  const health = lazily(async () => {
+    const { createHealthHandler } = await import('./health/handler.js')
+    return createHealthHandler({ database: parts.database, logger })
+  })
   let isAdminAccessLogged = false
-  const admin = (build: () => Handler) =>
+  const admin = (build: () => Promise<Handler>) =>
     lazily(() => {
       if (!isAdminAccessLogged) logAdminAccess(parts.adminAuth, logger)
       isAdminAccessLogged = true
       return build()
     })
-  const customers = admin(() =>
-    createCustomersHandler({
+  const customers = admin(async () => {
+    const { createCustomersHandler } = await import('./lookup/handler.js')
+    const { createCustomerStore } = await import('./lookup/store.js')
+    return createCustomersHandler({
       store: async () => createCustomerStore(await parts.database()),
       auth: parts.adminAuth,
       logger,
-    }),
-  )
-  const explain = admin(() =>
-    createExplainHandler({
+    })
+  })
+  const explain = admin(async () => {
+    const { createExplainHandler } = await import('./explain/handler.js')
+    const { createExplainStore } = await import('./explain/store.js')
+    return createExplainHandler({
       store: async () => createExplainStore(await parts.database()),
       auth: parts.adminAuth,
       logger,
-    }),
-  )
-  const events = admin(() =>
-    createEventsHandler({ database: parts.database, auth: parts.adminAuth, logger }),
-  )
-  const webhooks = lazily(() =>
-    createWebhooksHandler({
+    })
+  })
+  const events = admin(async () => {
+    const { createEventsHandler } = await import('./ledger/handler.js')
+    return createEventsHandler({ database: parts.database, auth: parts.adminAuth, logger })
+  })
+  const webhooks = lazily(async () => {
+    const { createWebhooksHandler } = await import('./webhooks/handler.js')
+    return createWebhooksHandler({
       database: parts.database,
       config: parts.webhook ?? null,
       auth: parts.cronAuth ?? parts.adminAuth,
       logger,
-    }),
-  )
-  const openapi = lazily(() =>
-    createOpenApiHandler(
-      () =>
-        toOpenApiDocument(
-          [
-            ...IDENTIFY_OPERATIONS,
-            ...LOOKUP_OPERATIONS,
-            ...EXPLAIN_OPERATIONS,
-            ...LEDGER_OPERATIONS,
-            ...WEBHOOKS_OPERATIONS,
-            ...HEALTH_OPERATIONS,
-            ...OPENAPI_OPERATIONS,
-          ],
-          API_INFO,
-        ),
+    })
+  })
+  const openapi = lazily(async () => {
+    const { createOpenApiHandler, OPENAPI_OPERATIONS, toOpenApiDocument } = await import(
+      './http/openapi.js'
+    )
+    const operations = await Promise.all([
+      import('./identify/operations.js').then((module) => module.IDENTIFY_OPERATIONS),
+      import('./lookup/operations.js').then((module) => module.LOOKUP_OPERATIONS),
+      import('./explain/operations.js').then((module) => module.EXPLAIN_OPERATIONS),
+      import('./ledger/operations.js').then((module) => module.LEDGER_OPERATIONS),
+      import('./webhooks/operations.js').then((module) => module.WEBHOOKS_OPERATIONS),
+      import('./health/operations.js').then((module) => module.HEALTH_OPERATIONS),
+    ])
+    return createOpenApiHandler(
+      () => toOpenApiDocument([...operations.flat(), ...OPENAPI_OPERATIONS], API_INFO),
       logger,
-    ),
-  )
+    )
+  })
   const handlers = { identify, health, customers, explain, events, webhooks, openapi }
-  const app = lazily(() => createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' }))
+  const app = lazily(async () => {
+    const { createApp } = await import('./http/app.js')
+    return createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '' })
+  })
   return { ...handlers, app }
 }
 
@@ -183,11 +186,25 @@ function logAdminAccess(auth: AuthMode, logger: Logger): void {
   }
 }
 
-// A handler built from `build` on its first request, and reused after.
-function lazily(build: () => Handler): Handler {
+// A handler built from `build` on its first request, and reused after; a build that failed is
+// tried again on the next request. Once built, a request costs no extra await.
+function lazily(build: () => Handler | Promise<Handler>): Handler {
   let handler: Handler | undefined
+  let building: Promise<Handler> | undefined
   return (request) => {
-    handler ??= build()
-    return handler(request)
+    if (handler !== undefined) return handler(request)
+    building ??= Promise.resolve()
+      .then(build)
+      .then(
+        (built) => {
+          handler = built
+          return built
+        },
+        (error: unknown) => {
+          building = undefined
+          throw error
+        },
+      )
+    return building.then((built) => built(request))
   }
 }

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js'
 import { describeError } from '../db/errors.js'
 import type { Env } from '../platform/env.js'
 import type { Logger } from '../platform/log.js'
-import { deliverDue, type WebhookConfig } from './deliver.js'
+import type { WebhookConfig } from './deliver.js'
 
 /** The store's webhook as the environment configures it, or null when it does not. */
 export function toWebhookConfig(env: Env): WebhookConfig | null {
@@ -22,7 +22,11 @@ export function deliverAfterResponse(
   logger: Logger,
 ): void {
   const delivery = database()
-    .then((opened) => deliverDue(opened, webhook, { owner: `after:${randomUUID()}` }))
+    .then(async (opened) => {
+      // Loaded on the first delivery: identify's cold start does not pay for the signing library.
+      const { deliverDue } = await import('./deliver.js')
+      return deliverDue(opened, webhook, { owner: `after:${randomUUID()}` })
+    })
     .catch((error: unknown) =>
       logger.error({ msg: 'webhooks failed', error: describeError(error) }),
     )
