@@ -137,7 +137,9 @@ export function toMarkdown(result: BenchResult): string {
       .slice(0, 8)
       .map((area) => `${area.area} ${area.percent}%`)
       .join(', ')
-    lines.push(`- **Service CPU profile** (mix at 16, busy time by area): ${areas}.`)
+    lines.push(
+      `- **Service CPU profile** (${String(result.config.profileKind ?? 'mix')} at 16, busy time by area): ${areas}.`,
+    )
   }
   return `${lines.join('\n')}\n`
 }

@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: loads a synthetic store into a fresh PostgreSQL, drives the service
 // process over HTTP and the same SQL directly (the limit), and writes bench/results/<time>.json
 // plus a Markdown table. README, "Performance", explains what it measures.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,6 +38,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     rows: { type: 'string' },
     profile: { type: 'boolean' },
+    // The request kind the profile drives (the mix by default), and a folder to keep it in.
+    'profile-kind': { type: 'string' },
+    'keep-profile': { type: 'string' },
     // --no-cold-start skips building the deployment; --no-throughput measures only the cold start.
     'cold-start': { type: 'boolean', default: true },
     throughput: { type: 'boolean', default: true },
@@ -71,6 +74,7 @@ const config = {
   processWarmupSeconds: isQuick ? 4 : 8,
   mergeCost: { ks: isQuick ? [1, 10, 100] : [1, 10, 100, 1000], pairs: isQuick ? 5 : 15 },
   isProfiled: args.profile ?? !isQuick,
+  profileKind: (args['profile-kind'] ?? 'mix') as RequestKind,
   // Fresh processes per driver importing the built identify function (bench/cold-start.ts).
   coldStartProcesses: args['cold-start'] ? 5 : 0,
   isThroughputMeasured: args.throughput,
@@ -152,7 +156,9 @@ try {
         config.mergeCost.pairs,
       )
       if (config.isProfiled) {
-        log(`${largest.rows} rows: CPU profile of the service, mix at concurrency 16`)
+        log(
+          `${largest.rows} rows: CPU profile of the service, ${config.profileKind} at concurrency 16`,
+        )
         await largest.service.stop()
         profile = await profileService(largest)
       }
@@ -359,7 +365,7 @@ async function profileService({ url, workload, probes }: Scale) {
   })
   // Both processes read the same monotonic clock, so the profile can be cut to the measured run.
   const window = { fromUs: 0, toUs: 0 }
-  const plan = toPlan('mix', 16)
+  const plan = toPlan(config.profileKind, 16)
   const run = createAccumulator('service', plan)
   try {
     await runServiceSlice(service, workload, plan, config.processWarmupSeconds, probes)
@@ -372,6 +378,11 @@ async function profileService({ url, workload, probes }: Scale) {
   const [file] = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error('The profiled service wrote no .cpuprofile')
   const summary = summarizeProfile(join(profileDir, file), window)
+  if (args['keep-profile'] !== undefined) {
+    mkdirSync(args['keep-profile'], { recursive: true })
+    cpSync(join(profileDir, file), join(args['keep-profile'], file))
+    writeFileSync(join(args['keep-profile'], `${file}.window.json`), JSON.stringify(window))
+  }
   rmSync(profileDir, { recursive: true, force: true })
   return { throughput: run.toResult().throughput, ...summary }
 }
