@@ -17,9 +17,13 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
+/** The first request a cold function answers: a new customer, or a returning one. */
+export type ColdRequest = 'new' | 'returning'
+
 /** One driver's cold starts: medians (and every run) of import and import + first answer. */
 export type ColdStartRun = {
   driver: 'node-postgres' | 'neon-http'
+  request: ColdRequest
   importMs: number
   firstAnswerMs: number
   /** Node's own first Request and Response, before the clock starts (see CHILD). */
@@ -41,8 +45,8 @@ export type ColdStart = {
 }
 
 // Runs in a fresh `node` (no tsx, no loader): imports the built function as Vercel's launcher
-// would, then answers one identify request, a new customer (the write path, the longer one). The
-// clock starts before the import. Node.js 20 loads its fetch implementation on the first Request
+// would, then answers one identify request: a new customer (a read, then the write transaction)
+// or a returning one (one read). The clock starts before the import. Node.js 20 loads its fetch implementation on the first Request
 // (~15 ms here); on Vercel the launcher pays that for any function, so it is paid, and reported,
 // before the clock starts.
 const CHILD = `
@@ -55,7 +59,7 @@ const imported = performance.now()
 const response = await module.default.fetch(new Request('https://identity.test/identify', {
   method: 'POST',
   headers: { 'content-type': 'application/json', 'x-request-id': 'cold-start' },
-  body: JSON.stringify({ email: 'cold-' + process.pid + '-' + Date.now() + '@example.com' }),
+  body: JSON.stringify({ email: process.argv[2] === 'new' ? 'cold-' + process.pid + '-' + Date.now() + '@example.com' : 'returning@example.com' }),
 }))
 await response.text()
 const answered = performance.now()
@@ -102,11 +106,19 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
       const drivers: ColdStartRun[] = []
       const loadAverage = round(loadavg()[0] ?? 0, 2)
       const before = { at: performance.now(), machine: readMachineBusyMs(), own: ownCpuMs() }
-      for (const [driver, env] of Object.entries(environments)) {
+      // The returning customer exists before any run is measured.
+      await runOnce(handler, func, environments['node-postgres'], 'returning')
+      const plans = Object.entries(environments).flatMap(([driver, env]) =>
+        (['new', 'returning'] as const).map((request) => ({ driver, env, request })),
+      )
+      for (const { driver, env, request } of plans) {
         const runs = []
-        for (let run = 0; run < processes; run++) runs.push(await runOnce(handler, func, env))
+        for (let run = 0; run < processes; run++) {
+          runs.push(await runOnce(handler, func, env, request))
+        }
         drivers.push({
           driver: driver as ColdStartRun['driver'],
+          request,
           importMs: round(median(runs.map((each) => each.importMs))),
           firstAnswerMs: round(median(runs.map((each) => each.firstAnswerMs))),
           platformMs: round(median(runs.map((each) => each.platformMs))),
@@ -134,9 +146,9 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
 
 // One fresh process: its own cwd (the function's folder, as on Vercel) and only the function's
 // environment, so nothing of the bench's process leaks into what is measured.
-function runOnce(handler: string, cwd: string, env: Record<string, string>) {
+function runOnce(handler: string, cwd: string, env: Record<string, string>, request: ColdRequest) {
   return new Promise<ColdStartRun['runs'][number]>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, handler], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, handler, request], {
       cwd,
       env: { PATH: process.env.PATH ?? '', VERCEL_ENV: 'preview', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
