@@ -11,7 +11,7 @@ import type { IdentifyDeps } from './identify/handler.js'
 import type { ContactStore } from './identify/shell.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
-import { deliverAfterResponse, toWebhookConfig } from './webhooks/config.js'
+import { createDeliveryAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
 
 // Every handler's module is imported when the handler is first built, never here: each Vercel
@@ -165,7 +165,7 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
     identify: {
       deadlineMs: env.REQUEST_DEADLINE_MS,
       ...(webhook !== null && env.VERCEL === '1'
-        ? { afterChange: () => deliverAfterResponse(() => database(), webhook, consoleLogger) }
+        ? { afterChange: createDeliveryAfterResponse(() => database(), webhook, consoleLogger) }
         : {}),
       ...parts.identify,
     },
