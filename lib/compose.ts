@@ -60,6 +60,9 @@ export function composeService(parts: ServiceParts): Service {
     return store
   }
   const identify = lazily(async () => {
+    // The store (its module, the driver's) loads while the handler's does; a failure to open is
+    // left to the request, which opens it again and answers 503.
+    openStore().catch(() => {})
     const { createIdentifyHandler } = await import('./identify/handler.js')
     return createIdentifyHandler({
       ...parts.identify,
