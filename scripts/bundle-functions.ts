@@ -1,15 +1,21 @@
 // `npm run build:functions`: the last step of vercel.json's buildCommand. It bundles every
-// function in api/ with esbuild into api/_bundle/ (code shared by several functions, and each
-// database driver, in chunks of their own), then replaces each api/<name>.ts by a re-export of its
-// bundle. @vercel/node, which compiles api/*.ts after the build command, then ships the bundle: a
-// cold function loads a few files instead of some 400 (docs/decisions/011-cold-start.md).
+// function in api/ with esbuild into one file, api/_bundle/<name>.js, then replaces each
+// api/<name>.ts by a re-export of its bundle. @vercel/node, which compiles api/*.ts after the build
+// command, then ships the bundle: a cold function loads one file instead of some 400
+// (docs/decisions/011-cold-start.md).
+//
+// One file, not chunks: lib/compose.ts and lib/db/open.ts import each handler and each driver
+// dynamically, and esbuild keeps that laziness inside one file (a module's code runs only when
+// first imported). Split into chunks, each dynamic import became a file of its own, and loading
+// ~24 of them cost a cold process more CPU (about 64 ms against 51 here) than parsing the unused
+// driver does.
 //
 // It rewrites api/ in place, so it runs only in a checkout made for one build: Vercel's (which sets
 // CI=1) or the copy scripts/build-vercel.ts builds from (BUNDLE_FUNCTIONS_IN_PLACE=1).
 import { readdirSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const apiDir = join(root, 'api')
@@ -28,45 +34,58 @@ const functions = readdirSync(apiDir)
   .filter((file) => file.endsWith('.ts') && !file.startsWith('_') && !file.startsWith('.'))
   .map((file) => file.slice(0, -'.ts'.length))
 
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: functions.map((name) => ({ in: join(apiDir, `${name}.ts`), out: name })),
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  metafile: true,
-  logLevel: 'warning',
-  // PGlite is never chosen on Vercel and vercel.json excludes it from every function; pg-native is
-  // pg's optional native binding, not installed.
-  external: ['@electric-sql/pglite', 'pg-native'],
-  // CommonJS dependencies (pg) require Node's built-ins, which an ES module has no `require` for.
-  banner: {
-    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+// PGlite never runs on Vercel (a deployment without DATABASE_URL fails at start, and vercel.json
+// excludes the package): in a function, its driver is a stub that says so.
+const withoutPglite: Plugin = {
+  name: 'without-pglite',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^\.\/pglite\.js$/ }, ({ importer }) =>
+      importer.endsWith(join('lib', 'db', 'open.ts'))
+        ? { path: 'pglite', namespace: 'stub' }
+        : null,
+    )
+    bundler.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents:
+        "export function openPglite() { throw new Error('PGlite is not part of the Vercel functions: set DATABASE_URL') }",
+      loader: 'js',
+    }))
   },
-})
+}
 
-for (const name of functions) {
-  const output = Object.entries(result.metafile.outputs).find(
-    ([, meta]) =>
-      meta.entryPoint !== undefined && join(root, meta.entryPoint) === join(apiDir, `${name}.ts`),
-  )
+const results = await Promise.all(
+  functions.map((name) =>
+    build({
+      absWorkingDir: root,
+      entryPoints: [join(apiDir, `${name}.ts`)],
+      outfile: join(outdir, `${name}.js`),
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      metafile: true,
+      logLevel: 'warning',
+      plugins: [withoutPglite],
+      // pg's optional native binding, not installed.
+      external: ['pg-native'],
+      // CommonJS dependencies (pg) require Node's built-ins, which an ES module has no `require` for.
+      banner: {
+        js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+      },
+    }),
+  ),
+)
+for (const [index, name] of functions.entries()) {
+  const output = Object.entries(results[index]?.metafile.outputs ?? {})[0]
   if (output === undefined) throw new Error(`esbuild wrote no bundle for api/${name}.ts`)
   const [path, meta] = output
-  const target = `./${relative(apiDir, join(root, path)).split('\\').join('/')}`
   writeFileSync(
     join(apiDir, `${name}.ts`),
     [
       '// @ts-nocheck: generated during the Vercel build by scripts/bundle-functions.ts; the source',
       '// of this function is in git. This re-exports its bundle.',
-      `export { ${meta.exports.join(', ')} } from '${target}'`,
+      `export { ${meta.exports.join(', ')} } from './_bundle/${name}.js'`,
       '',
     ].join('\n'),
   )
+  console.log(`api/${name}.ts: bundled into ${path}, ${Math.round(meta.bytes / 1024)} KiB`)
 }
-const bytes = Object.values(result.metafile.outputs).reduce((sum, meta) => sum + meta.bytes, 0)
-console.log(
-  `bundled ${functions.length} functions into api/_bundle/: ${Object.keys(result.metafile.outputs).length} files, ${Math.round(bytes / 1024)} KiB`,
-)
