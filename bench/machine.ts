@@ -57,6 +57,14 @@ export function readProcessCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
 }
 
+/** CPU time of a process plus that of its children it has waited for (cutime, cstime), in ms. */
+export function readProcessAndReapedCpuMs(pid: number): number {
+  const fields = readStat(pid)
+  if (fields === null) return 0
+  const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0)
+  return (ticks * 1000) / TICKS_PER_SECOND
+}
+
 /** Resident memory of a process, in bytes; 0 when unknown. */
 export function readProcessRssBytes(pid: number): number {
   try {

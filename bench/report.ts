@@ -1,4 +1,6 @@
-// The bench's result file and its Markdown rendering: one table of runs, then the headline ratios.
+// The bench's result file and its Markdown rendering: the cold start, one table of runs, then the
+// headline ratios.
+import type { ColdStart } from './cold-start.js'
 import { type Machine, toMachineLine } from './machine.js'
 import type { MergeCost } from './merge-cost.js'
 import type { ProfileSummary } from './profile.js'
@@ -18,6 +20,8 @@ export type BenchResult = {
   profile: (ProfileSummary & { throughput: number }) | null
   /** Per scale, the merges that could not join two of the store's untouched customers. */
   mergeReserve: { rows: number; laterGeneration: number; ofCreated: number }[]
+  /** The built identify function's cold start; null with --no-cold-start. */
+  coldStart: ColdStart | null
 }
 
 /** The headline figures: the limit ratio of the mix at 16, growth in latency, the merge slope. */
@@ -70,6 +74,8 @@ export function toMarkdown(result: BenchResult): string {
   const headlines = toHeadlines(result)
   const lines: string[] = []
   lines.push(`Measured on ${toMachineLine(result.machine)}; \`${result.command}\`.`, '')
+  lines.push(...toColdStartLines(result.coldStart))
+  if (result.runs.length === 0) return `${lines.join('\n')}\n`
   lines.push(
     '| rows | kind | conc. | service req/s | limit req/s | service / limit | p50 ms | p95 ms | p99 ms | statements / req | retries / req | outcome as expected | service CPU ms / req | Postgres CPU ms / req | service RSS MiB | other load, cores |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -131,9 +137,28 @@ export function toMarkdown(result: BenchResult): string {
       .slice(0, 8)
       .map((area) => `${area.area} ${area.percent}%`)
       .join(', ')
-    lines.push(`- **Service CPU profile** (mix at 16, busy time by area): ${areas}.`)
+    lines.push(
+      `- **Service CPU profile** (${String(result.config.profileKind ?? 'mix')} at 16, busy time by area): ${areas}.`,
+    )
   }
   return `${lines.join('\n')}\n`
+}
+
+// The cold start of the function `vercel build` produced: one row per driver.
+function toColdStartLines(coldStart: ColdStart | null): string[] {
+  if (coldStart === null) return []
+  const runs = coldStart.drivers[0]?.runs.length ?? 0
+  return [
+    `Cold start of \`${coldStart.function}\` as \`vercel build\` built it (${coldStart.sizeMb} MB in ${coldStart.files} files), median of ${runs} fresh Node.js processes, each answering one request:`,
+    '',
+    '| driver | first request | import ms | import + first answer ms | every run, import + first answer ms | CPU ms, import to answer | size MB | other load, cores | load average |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+    ...coldStart.drivers.map(
+      (run) =>
+        `| ${run.driver} | ${run.request} customer | ${fmt(run.importMs)} | ${fmt(run.firstAnswerMs)} | ${run.runs.map((each) => fmt(each.firstAnswerMs, 0)).join(', ')} | ${fmt(run.cpuMs)} | ${fmt(coldStart.sizeMb, 2)} | ${fmt(coldStart.otherBusyCores, 2)} | ${fmt(coldStart.loadAverage, 2)} |`,
+    ),
+    '',
+  ]
 }
 
 // The single kinds must produce their outcome every time; the mix is compared with its recipe.

@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: loads a synthetic store into a fresh PostgreSQL, drives the service
 // process over HTTP and the same SQL directly (the limit), and writes bench/results/<time>.json
 // plus a Markdown table. README, "Performance", explains what it measures.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { type Layout, layOutCustomers, loadCustomers } from '../harness/dataset.js'
 import { withClient } from '../harness/fresh-database.js'
+import { type ColdStart, measureColdStart } from './cold-start.js'
 import { type GuardBench, measureGuard, toGuardMarkdown } from './guard.js'
 import { describeMachine, toMachineLine } from './machine.js'
 import { measureMergeCost } from './merge-cost.js'
@@ -38,6 +39,12 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     rows: { type: 'string' },
     profile: { type: 'boolean' },
+    // The request kind the profile drives (the mix by default), and a folder to keep it in.
+    'profile-kind': { type: 'string' },
+    'keep-profile': { type: 'string' },
+    // --no-cold-start skips building the deployment; --no-throughput measures only the cold start.
+    'cold-start': { type: 'boolean', default: true },
+    throughput: { type: 'boolean', default: true },
     out: { type: 'string' },
   },
 })
@@ -48,7 +55,9 @@ const isQuick = args.quick === true
 /** Everything a bench run does; `--quick` shrinks it to about a minute. */
 const config = {
   // The largest scale gets every kind at every concurrency; the others the growth workload only.
-  scales: (list(args.rows) ?? (isQuick ? ['1e4', '1e5'] : ['1e4', '1e5', '1e6'])).map(Number),
+  scales: args.throughput
+    ? (list(args.rows) ?? (isQuick ? ['1e4', '1e5'] : ['1e4', '1e5', '1e6'])).map(Number)
+    : [],
   kinds: (list(args.kinds) ?? [...REQUEST_KINDS]) as RequestKind[],
   concurrencies: (list(args.concurrency) ?? (isQuick ? ['16'] : ['1', '16', '64'])).map(Number),
   growth: { kind: 'mix' as RequestKind, concurrencies: isQuick ? [16] : [1, 16] },
@@ -66,6 +75,10 @@ const config = {
   processWarmupSeconds: isQuick ? 4 : 8,
   mergeCost: { ks: isQuick ? [1, 10, 100] : [1, 10, 100, 1000], pairs: isQuick ? 5 : 15 },
   isProfiled: args.profile ?? !isQuick,
+  profileKind: (args['profile-kind'] ?? 'mix') as RequestKind,
+  // Fresh processes per driver importing the built identify function (bench/cold-start.ts).
+  coldStartProcesses: args['cold-start'] ? 5 : 0,
+  isThroughputMeasured: args.throughput,
   seed: 20261125,
 }
 
@@ -82,6 +95,23 @@ try {
   const machine = describeMachine(version, server.settings)
   log(`machine: ${toMachineLine(machine)}`)
 
+  // First, while no store is loaded: the deployment as `vercel build` produces it, cold.
+  let coldStart: ColdStart | null = null
+  if (config.coldStartProcesses > 0) {
+    log(`cold start: vercel build, then ${config.coldStartProcesses} fresh processes per driver`)
+    const database = await createBenchDatabase(server, 'cold')
+    try {
+      coldStart = await measureColdStart(database.url, config.coldStartProcesses)
+    } finally {
+      await database.drop()
+    }
+    for (const run of coldStart.drivers) {
+      log(
+        `  ${run.driver}, ${run.request} customer: import ${run.importMs} ms, import + first answer ${run.firstAnswerMs} ms; ${coldStart.sizeMb} MB; load average ${coldStart.loadAverage}`,
+      )
+    }
+  }
+
   const runs: (RunResult & { rows: number })[] = []
   const loads: BenchResult['loads'] = []
   const scales: Scale[] = []
@@ -95,44 +125,47 @@ try {
       loads.push({ rows, seconds: scale.loadSeconds, customers: scale.layout.sizes.length })
     }
     const largest = scales.at(-1)
-    if (largest === undefined) throw new Error('No scale to measure')
-
-    // Growth: the mix at every scale, the scales taking turns slice by slice, so that a drift in the
-    // machine's speed cannot pass for an effect of the table's size.
-    for (const concurrency of config.growth.concurrencies) {
-      const plan = toPlan(config.growth.kind, concurrency)
-      log(`every scale: ${plan.kind} at concurrency ${concurrency}`)
-      for (const [scale, results] of await measure(scales, plan)) {
-        runs.push(...results.map((result) => ({ ...result, rows: scale.rows })))
-        logRun(scale.rows, results)
-      }
-    }
-    // Every kind at every concurrency at the largest scale, but what growth already measured there.
-    for (const kind of config.kinds) {
-      for (const concurrency of config.concurrencies) {
-        if (kind === config.growth.kind && config.growth.concurrencies.includes(concurrency))
-          continue
-        log(`${largest.rows} rows: ${kind} at concurrency ${concurrency}`)
-        for (const [scale, results] of await measure([largest], toPlan(kind, concurrency))) {
+    // --no-throughput: no scale, nothing to measure but the cold start.
+    if (largest !== undefined) {
+      // Growth: the mix at every scale, the scales taking turns slice by slice, so that a drift in the
+      // machine's speed cannot pass for an effect of the table's size.
+      for (const concurrency of config.growth.concurrencies) {
+        const plan = toPlan(config.growth.kind, concurrency)
+        log(`every scale: ${plan.kind} at concurrency ${concurrency}`)
+        for (const [scale, results] of await measure(scales, plan)) {
           runs.push(...results.map((result) => ({ ...result, rows: scale.rows })))
           logRun(scale.rows, results)
         }
       }
-    }
-    log(`${largest.rows} rows: merge cost for k = ${config.mergeCost.ks.join(', ')}`)
-    mergeCost = await measureMergeCost(
-      largest.service,
-      largest.url,
-      largest.layout.sizes.length,
-      config.mergeCost.ks,
-      config.mergeCost.pairs,
-    )
-    log('the guard: placeholder senders, and a 10,000-row split')
-    guard = await measureGuard(server.adminUrl, { senders: isQuick ? 2_000 : 5_000 })
-    if (config.isProfiled) {
-      log(`${largest.rows} rows: CPU profile of the service, mix at concurrency 16`)
-      await largest.service.stop()
-      profile = await profileService(largest)
+      // Every kind at every concurrency at the largest scale, but what growth already measured there.
+      for (const kind of config.kinds) {
+        for (const concurrency of config.concurrencies) {
+          if (kind === config.growth.kind && config.growth.concurrencies.includes(concurrency))
+            continue
+          log(`${largest.rows} rows: ${kind} at concurrency ${concurrency}`)
+          for (const [scale, results] of await measure([largest], toPlan(kind, concurrency))) {
+            runs.push(...results.map((result) => ({ ...result, rows: scale.rows })))
+            logRun(scale.rows, results)
+          }
+        }
+      }
+      log(`${largest.rows} rows: merge cost for k = ${config.mergeCost.ks.join(', ')}`)
+      mergeCost = await measureMergeCost(
+        largest.service,
+        largest.url,
+        largest.layout.sizes.length,
+        config.mergeCost.ks,
+        config.mergeCost.pairs,
+      )
+      log('the guard: placeholder senders, and a 10,000-row split')
+      guard = await measureGuard(server.adminUrl, { senders: isQuick ? 2_000 : 5_000 })
+      if (config.isProfiled) {
+        log(
+          `${largest.rows} rows: CPU profile of the service, ${config.profileKind} at concurrency 16`,
+        )
+        await largest.service.stop()
+        profile = await profileService(largest)
+      }
     }
   } finally {
     for (const scale of scales) await scale.close()
@@ -153,6 +186,7 @@ try {
     mergeCost,
     profile,
     mergeReserve,
+    coldStart,
   }
   const markdown = `${toMarkdown(result)}${guard === null ? '' : `\n\n${toGuardMarkdown(guard)}\n`}`
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
@@ -335,7 +369,7 @@ async function profileService({ url, workload, probes }: Scale) {
   })
   // Both processes read the same monotonic clock, so the profile can be cut to the measured run.
   const window = { fromUs: 0, toUs: 0 }
-  const plan = toPlan('mix', 16)
+  const plan = toPlan(config.profileKind, 16)
   const run = createAccumulator('service', plan)
   try {
     await runServiceSlice(service, workload, plan, config.processWarmupSeconds, probes)
@@ -348,6 +382,11 @@ async function profileService({ url, workload, probes }: Scale) {
   const [file] = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error('The profiled service wrote no .cpuprofile')
   const summary = summarizeProfile(join(profileDir, file), window)
+  if (args['keep-profile'] !== undefined) {
+    mkdirSync(args['keep-profile'], { recursive: true })
+    cpSync(join(profileDir, file), join(args['keep-profile'], file))
+    writeFileSync(join(args['keep-profile'], `${file}.window.json`), JSON.stringify(window))
+  }
   rmSync(profileDir, { recursive: true, force: true })
   return { throughput: run.toResult().throughput, ...summary }
 }

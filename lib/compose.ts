@@ -2,44 +2,25 @@
  * Builds the service from its parts, once: the Vercel functions in api/, `npm start` and the
  * tests all compose it here, so what they serve cannot differ.
  */
-import { createConsoleHandler } from './console/assets.js'
 import { DEFAULT_SHARING_LIMITS, type SharingLimits } from './core/blocklist.js'
 import type { Database } from './db/database.js'
 import { openDatabase } from './db/open.js'
-import { createExplainHandler } from './explain/handler.js'
-import { EXPLAIN_OPERATIONS } from './explain/operations.js'
-import { createExplainStore } from './explain/store.js'
 import { DEVELOPMENT_ERASURE_KEY, toGuardConfig } from './guard/config.js'
-import {
-  createBlockedIdentifiersHandler,
-  createCustomerErasureHandler,
-  createIdentifiersHandler,
-} from './guard/handler.js'
-import { DEFAULT_MATCH_KEYS, type MatchKeyConfig, toKeyVersion } from './guard/match-keys.js'
-import { GUARD_OPERATIONS } from './guard/operations.js'
-import { blockValue, type GuardDeps } from './guard/shell.js'
-import { createHealthHandler } from './health/handler.js'
-import { HEALTH_OPERATIONS } from './health/operations.js'
-import { createApp } from './http/app.js'
+import type { MatchKeyConfig } from './guard/match-keys.js'
+import type { GuardDeps } from './guard/shell.js'
 import { type AuthMode, toAuthMode } from './http/auth.js'
 import type { Handler } from './http/endpoint.js'
-import { createOpenApiHandler, OPENAPI_OPERATIONS, toOpenApiDocument } from './http/openapi.js'
 import type { RouteName } from './http/routes.js'
-import { createIdentifyHandler, type IdentifyDeps } from './identify/handler.js'
-import { IDENTIFY_OPERATIONS } from './identify/operations.js'
+import type { IdentifyDeps } from './identify/handler.js'
 import type { ContactStore } from './identify/shell.js'
-import { createContactStore } from './identify/store.js'
-import { createEventsHandler } from './ledger/handler.js'
-import { LEDGER_OPERATIONS } from './ledger/operations.js'
-import { createCustomersHandler } from './lookup/handler.js'
-import { LOOKUP_OPERATIONS } from './lookup/operations.js'
-import { createCustomerStore } from './lookup/store.js'
 import type { Env } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
-import { deliverAfterResponse, toWebhookConfig } from './webhooks/config.js'
+import { createDeliveryAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
-import { createWebhooksHandler } from './webhooks/handler.js'
-import { WEBHOOKS_OPERATIONS } from './webhooks/operations.js'
+
+// Every handler's module is imported when the handler is first built, never here: each Vercel
+// function is bundled from this file (scripts/bundle-functions.ts), and a static import would put
+// every capability's code into every function's cold start (docs/decisions/013-cold-start.md).
 
 const API_INFO = {
   title: 'Identity reconciliation',
@@ -73,25 +54,28 @@ export type ServiceParts = {
     erasureKey?: string
   }
   overviewHtml?: string
-  /** The folder of the built staff console (scripts/console-bundle.ts), served at /console. */
+  /** The folder of the built staff console (scripts/build-console.ts), served at /console. */
   consoleDirectory?: string
 }
 
 /** Returns every handler over `parts`; each handler is built when first called. */
 export function composeService(parts: ServiceParts): Service {
   const logger = parts.logger ?? consoleLogger
-  const matchKeys = parts.guard?.matchKeys ?? DEFAULT_MATCH_KEYS
   const sharingLimits = parts.guard?.sharingLimits ?? DEFAULT_SHARING_LIMITS
-  const keyVersion = toKeyVersion(matchKeys)
+  // The match-key rules carry the phone metadata: loaded with the first handler that needs them.
+  const loadMatchKeys = async () => {
+    const { DEFAULT_MATCH_KEYS, toKeyVersion } = await import('./guard/match-keys.js')
+    const matchKeys = parts.guard?.matchKeys ?? DEFAULT_MATCH_KEYS
+    return { matchKeys, keyVersion: toKeyVersion(matchKeys) }
+  }
   let store: Promise<ContactStore> | undefined
   const openStore = () => {
-    store ??= parts.database().then(
-      (database) => createContactStore(database, keyVersion),
-      (error: unknown) => {
+    store ??= Promise.all([parts.database(), import('./identify/store.js'), loadMatchKeys()])
+      .then(([database, module, { keyVersion }]) => module.createContactStore(database, keyVersion))
+      .catch((error: unknown) => {
         store = undefined
         throw error
-      },
-    )
+      })
     return store
   }
   const openGuard = async (): Promise<GuardDeps> => ({
@@ -99,8 +83,15 @@ export function composeService(parts: ServiceParts): Service {
     erasureKey: parts.guard?.erasureKey ?? DEVELOPMENT_ERASURE_KEY,
     ...(parts.identify?.now === undefined ? {} : { now: parts.identify.now }),
   })
-  const identify = lazily(() =>
-    createIdentifyHandler({
+  const identify = lazily(async () => {
+    // The store (its module, the driver's) loads while the handler's does; a failure to open is
+    // left to the request, which opens it again and answers 503.
+    openStore().catch(() => {})
+    const [{ createIdentifyHandler }, { matchKeys }] = await Promise.all([
+      import('./identify/handler.js'),
+      loadMatchKeys(),
+    ])
+    return createIdentifyHandler({
       ...parts.identify,
       store: openStore,
       auth: parts.identifyAuth,
@@ -108,6 +99,7 @@ export function composeService(parts: ServiceParts): Service {
       matchKeys,
       sharingLimits,
       quarantine: async (refs, requestId) => {
+        const { blockValue } = await import('./guard/shell.js')
         const guard = await openGuard()
         for (const ref of refs) {
           const result = await blockValue(guard, { ...ref, value: ref.key }, 'auto', { requestId })
@@ -120,88 +112,105 @@ export function composeService(parts: ServiceParts): Service {
           })
         }
       },
-    }),
-  )
-  const health = lazily(() => createHealthHandler({ database: parts.database, logger }))
+    })
+  })
+  const health = lazily(async () => {
+    const { createHealthHandler } = await import('./health/handler.js')
+    return createHealthHandler({ database: parts.database, logger })
+  })
   let isAdminAccessLogged = false
-  const admin = (build: () => Handler) =>
+  const admin = (build: () => Promise<Handler>) =>
     lazily(() => {
       if (!isAdminAccessLogged) logAdminAccess(parts.adminAuth, logger)
       isAdminAccessLogged = true
       return build()
     })
-  const guardDeps = { guard: openGuard, matchKeys, auth: parts.adminAuth, logger }
-  const lookup = admin(() =>
-    createCustomersHandler({
+  const guardHandler = (
+    name:
+      | 'createBlockedIdentifiersHandler'
+      | 'createIdentifiersHandler'
+      | 'createCustomerErasureHandler',
+  ) =>
+    admin(async () => {
+      const [module, { matchKeys }] = await Promise.all([
+        import('./guard/handler.js'),
+        loadMatchKeys(),
+      ])
+      return module[name]({ guard: openGuard, matchKeys, auth: parts.adminAuth, logger })
+    })
+  const lookup = admin(async () => {
+    const { createCustomersHandler } = await import('./lookup/handler.js')
+    const { createCustomerStore } = await import('./lookup/store.js')
+    const { matchKeys } = await loadMatchKeys()
+    return createCustomersHandler({
       store: async () => createCustomerStore(await parts.database(), matchKeys),
       auth: parts.adminAuth,
       logger,
-    }),
-  )
-  const erasure = admin(() => createCustomerErasureHandler(guardDeps))
+    })
+  })
+  const erasure = guardHandler('createCustomerErasureHandler')
   // One function serves both: a lookup reads a customer, an erasure removes it.
   const customers: Handler = (request) =>
     request.method === 'DELETE' ? erasure(request) : lookup(request)
-  const blockedIdentifiers = admin(() => createBlockedIdentifiersHandler(guardDeps))
-  const identifiers = admin(() => createIdentifiersHandler(guardDeps))
-  const explain = admin(() =>
-    createExplainHandler({
+  const explain = admin(async () => {
+    const { createExplainHandler } = await import('./explain/handler.js')
+    const { createExplainStore } = await import('./explain/store.js')
+    return createExplainHandler({
       store: async () => createExplainStore(await parts.database()),
       auth: parts.adminAuth,
       logger,
-    }),
-  )
-  const events = admin(() =>
-    createEventsHandler({ database: parts.database, auth: parts.adminAuth, logger }),
-  )
-  const webhooks = lazily(() =>
-    createWebhooksHandler({
+    })
+  })
+  const events = admin(async () => {
+    const { createEventsHandler } = await import('./ledger/handler.js')
+    return createEventsHandler({ database: parts.database, auth: parts.adminAuth, logger })
+  })
+  const webhooks = lazily(async () => {
+    const { createWebhooksHandler } = await import('./webhooks/handler.js')
+    return createWebhooksHandler({
       database: parts.database,
       config: parts.webhook ?? null,
       auth: parts.cronAuth ?? parts.adminAuth,
       logger,
-    }),
-  )
-  const openapi = lazily(() =>
-    createOpenApiHandler(
-      () =>
-        toOpenApiDocument(
-          [
-            ...IDENTIFY_OPERATIONS,
-            ...LOOKUP_OPERATIONS,
-            ...EXPLAIN_OPERATIONS,
-            ...GUARD_OPERATIONS,
-            ...LEDGER_OPERATIONS,
-            ...WEBHOOKS_OPERATIONS,
-            ...HEALTH_OPERATIONS,
-            ...OPENAPI_OPERATIONS,
-          ],
-          API_INFO,
-        ),
+    })
+  })
+  const openapi = lazily(async () => {
+    const { createOpenApiHandler, OPENAPI_OPERATIONS, toOpenApiDocument } = await import(
+      './http/openapi.js'
+    )
+    const operations = await Promise.all([
+      import('./identify/operations.js').then((module) => module.IDENTIFY_OPERATIONS),
+      import('./lookup/operations.js').then((module) => module.LOOKUP_OPERATIONS),
+      import('./explain/operations.js').then((module) => module.EXPLAIN_OPERATIONS),
+      import('./guard/operations.js').then((module) => module.GUARD_OPERATIONS),
+      import('./ledger/operations.js').then((module) => module.LEDGER_OPERATIONS),
+      import('./webhooks/operations.js').then((module) => module.WEBHOOKS_OPERATIONS),
+      import('./health/operations.js').then((module) => module.HEALTH_OPERATIONS),
+    ])
+    return createOpenApiHandler(
+      () => toOpenApiDocument([...operations.flat(), ...OPENAPI_OPERATIONS], API_INFO),
       logger,
-    ),
-  )
+    )
+  })
   const handlers = {
     identify,
     health,
     customers,
     explain,
-    'blocked-identifiers': blockedIdentifiers,
-    identifiers,
+    'blocked-identifiers': guardHandler('createBlockedIdentifiersHandler'),
+    identifiers: guardHandler('createIdentifiersHandler'),
     events,
     webhooks,
     openapi,
   }
-  const app = lazily(() =>
-    createApp({
-      ...handlers,
-      overviewHtml: parts.overviewHtml ?? '',
-      console:
-        parts.consoleDirectory === undefined
-          ? undefined
-          : createConsoleHandler(parts.consoleDirectory),
-    }),
-  )
+  const app = lazily(async () => {
+    const { createApp } = await import('./http/app.js')
+    const console =
+      parts.consoleDirectory === undefined
+        ? undefined
+        : (await import('./console/assets.js')).createConsoleHandler(parts.consoleDirectory)
+    return createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '', console })
+  })
   return { ...handlers, app }
 }
 
@@ -237,7 +246,7 @@ export function composeFromEnv(env: Env, parts: Partial<ServiceParts> = {}): Ser
     identify: {
       deadlineMs: env.REQUEST_DEADLINE_MS,
       ...(webhook !== null && env.VERCEL === '1'
-        ? { afterChange: () => deliverAfterResponse(() => database(), webhook, consoleLogger) }
+        ? { afterChange: createDeliveryAfterResponse(() => database(), webhook, consoleLogger) }
         : {}),
       ...parts.identify,
     },
@@ -268,11 +277,25 @@ class QuarantineRefusedError extends Error {
   }
 }
 
-// A handler built from `build` on its first request, and reused after.
-function lazily(build: () => Handler): Handler {
+// A handler built from `build` on its first request, and reused after; a build that failed is
+// tried again on the next request. Once built, a request costs no extra await.
+function lazily(build: () => Handler | Promise<Handler>): Handler {
   let handler: Handler | undefined
+  let building: Promise<Handler> | undefined
   return (request) => {
-    handler ??= build()
-    return handler(request)
+    if (handler !== undefined) return handler(request)
+    building ??= Promise.resolve()
+      .then(build)
+      .then(
+        (built) => {
+          handler = built
+          return built
+        },
+        (error: unknown) => {
+          building = undefined
+          throw error
+        },
+      )
+    return building.then((built) => built(request))
   }
 }

@@ -6,13 +6,15 @@ import { composeFromEnv } from '../lib/compose.js'
 import { openDatabase } from '../lib/db/open.js'
 import { guardServer, toServerOptions } from '../lib/http/node-server.js'
 import { loadDotEnv, readEnv } from '../lib/platform/env.js'
-import { consoleLogger } from '../lib/platform/log.js'
+import { createBatchingLogger } from '../lib/platform/log.js'
 import { toWebhookConfig } from '../lib/webhooks/config.js'
 import { startDeliveryLoop } from '../lib/webhooks/loop.js'
 import { buildConsole, CONSOLE_OUTPUT } from './console-bundle.js'
 
 loadDotEnv()
 const env = readEnv()
+// One write per event-loop turn for the request lines, instead of one per request.
+const logger = createBatchingLogger((text) => process.stdout.write(text))
 const database = await openDatabase(env)
 // The embedded database is the developer's own: bring it up to date without being asked.
 if (database.driver === 'pglite') await database.migrate()
@@ -21,6 +23,7 @@ if (database.driver === 'pglite') await database.migrate()
 await buildConsole()
 const { app } = composeFromEnv(env, {
   database: async () => database,
+  logger,
   overviewHtml: await readFile(new URL('../public/index.html', import.meta.url), 'utf8'),
   consoleDirectory: CONSOLE_OUTPUT,
 })
@@ -43,12 +46,12 @@ const server = serve({ ...options, serverOptions: toServerOptions(limits) }, ({ 
 })
 
 // serve() is typed for every kind of server it can make; without createServer it is HTTP/1.1.
-guardServer(server as Server, limits, consoleLogger)
+guardServer(server as Server, limits, logger)
 
 // Webhooks: a delivery run every few seconds, from the state kept in the database.
 const webhook = toWebhookConfig(env)
 const stopDelivering = webhook
-  ? startDeliveryLoop(database, webhook, { intervalMs: 3_000, logger: consoleLogger })
+  ? startDeliveryLoop(database, webhook, { intervalMs: 3_000, logger })
   : async () => {}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

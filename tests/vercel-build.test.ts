@@ -1,6 +1,6 @@
 // The deployment artifact: `vercel build` (offline, scripts/build-vercel.ts) must produce an
 // identify function that answers exactly as the local app does, migrates its database during the
-// build, routes /identify and /identity to it, and ships without the embedded databases.
+// build, routes /identify and /identity to it, and ships as a bundle, without the embedded databases.
 import { execFile } from 'node:child_process'
 import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -241,6 +241,20 @@ describe('vercel build', () => {
     const files = await listFiles(identifyFunc())
     const bytes = files.reduce((total, { size }) => total + size, 0)
     console.log(`api/identify.func: ${files.length} files, ${bytes} bytes`)
+  })
+
+  test('every function ships its bundle, not the sources and packages it was built from', async () => {
+    // The build command bundles api/ (scripts/bundle-functions.ts); were it skipped, or undone by
+    // @vercel/node, each function would carry lib/ and node_modules/ again (some 400 files).
+    const functions = join(output, 'functions', 'api')
+    for (const func of await readdir(functions)) {
+      const paths = (await listFiles(join(functions, func))).map(({ path }) => path)
+      expect(paths, func).toContain(`api/_bundle/${func.replace(/\.func$/, '.js')}`)
+      expect(
+        paths.filter((path) => /^(lib|node_modules)\//.test(path)),
+        func,
+      ).toEqual([])
+    }
   })
 
   test('the build command refuses to run without DATABASE_URL', async () => {

@@ -29,6 +29,9 @@ export const isInexactJsonNumber = (value: unknown): value is InexactJsonNumber 
  */
 export function parseExactJson(text: string): unknown {
   const value: unknown = JSON.parse(text)
+  // Only a number can be inexact, and every number literal that survives into the value is a
+  // number there: a value without one (the usual body, its phone number a string) needs no scan.
+  if (!hasNumber(value)) return value
   let result = value
   for (const { path, source } of findInexactNumbers(text)) {
     const marker: InexactJsonNumber = { kind: INEXACT_JSON_NUMBER, source }
@@ -39,6 +42,17 @@ export function parseExactJson(text: string): unknown {
 }
 
 type Path = (string | number)[]
+
+// Walks with a stack of its own, not recursion: the body may nest as deep as its size allows.
+function hasNumber(root: unknown): boolean {
+  const pending: unknown[] = [root]
+  while (pending.length > 0) {
+    const value = pending.pop()
+    if (typeof value === 'number') return true
+    if (typeof value === 'object' && value !== null) pending.push(...Object.values(value))
+  }
+  return false
+}
 
 // Where a value sits while the scan is inside it: an object's current key, or an array's index.
 type Frame = { isObject: boolean; key: string | number; expectsKey: boolean }

@@ -4,7 +4,6 @@ import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-http'
 import { type Database, type Db, DISABLE_JIT } from './database.js'
 import { boundTimeout, timeLeftMs, toRoundTripSignal } from './deadline.js'
-import { migrateOverTcp } from './migrate.js'
 
 /** Where one database's requests go and how long each may take; carried by each request. */
 type NeonRoute = { endpoint: string | undefined; timeoutMs: number }
@@ -79,7 +78,8 @@ export function openNeonHttp(
       return results.slice(settings.length)
     },
     runRead: (read) => read(readDb as unknown as Db),
-    migrate: () => migrateOverTcp(url),
+    // The migrator (and, for Neon, node-postgres) loads only when migrating, not on a cold start.
+    migrate: async () => (await import('./migrate.js')).migrateOverTcp(url),
     close: async () => {},
   }
 }

@@ -9,7 +9,6 @@ import {
   DISABLE_JIT,
 } from './database.js'
 import { assertBeforeDeadline, boundTimeout, timeLeftMs } from './deadline.js'
-import { migrateOverTcp } from './migrate.js'
 
 /** Opens `url` with a pool of at most `poolSize` connections. */
 export function openNodePostgres(url: string, poolSize: number, timeoutMs: number): Database {
@@ -42,7 +41,8 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
     runTransaction: (work) => runPooledTransaction(pool, timeoutMs, work),
     runBatch: (build) => runPooledTransaction(pool, timeoutMs, (tx) => runPipelined(build(tx))),
     runRead: (read) => read(db),
-    migrate: () => migrateOverTcp(url),
+    // The migrator (and, for Neon, node-postgres) loads only when migrating, not on a cold start.
+    migrate: async () => (await import('./migrate.js')).migrateOverTcp(url),
     close: () => pool.end(),
   }
 }

@@ -3,6 +3,7 @@
 import { isConsolePath } from '../console/assets.js'
 import { toErrorResponse } from './answer.js'
 import type { Handler } from './endpoint.js'
+import { toPathname } from './pathname.js'
 import { ROUTES, type RouteName, toRewrite } from './routes.js'
 
 /** The handlers the local server routes to; on Vercel, each is its own function under `api/`. */
@@ -30,14 +31,15 @@ export function createApp(routes: Routes): Handler {
     }
   }
   return async (request) => {
-    const url = new URL(request.url)
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname
+    const pathname = toPathname(request.url)
+    const path = pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname
     const handler = byPath.get(path)
     if (handler !== undefined) return handler(request)
     for (const { regex, params, handler } of patterns) {
       const match = regex.exec(path)
       if (match === null) continue
       // As Vercel's rewrite does: the path's parameters become query parameters.
+      const url = new URL(request.url)
       params.forEach((param, index) => {
         url.searchParams.set(param, decodeURIComponent(match[index + 1] ?? ''))
       })

@@ -4,6 +4,8 @@ import type { ApiError } from './answer.js'
 
 // The largest request body accepted, in bytes.
 const MAX_BODY_BYTES = 16 * 1024
+// Made once: a decode without `stream` keeps no state between calls.
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 const isJsonMediaType = (contentType: string | null) =>
   contentType !== null && /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)
@@ -56,7 +58,7 @@ export async function readJsonBody(
   try {
     return {
       ok: true,
-      body: parseExactJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes)),
+      body: parseExactJson(UTF8.decode(bytes)),
     }
   } catch {
     return {

@@ -6,6 +6,7 @@ import { describeFailure, type FailureCause } from '../db/errors.js'
 import type { Logger } from '../platform/log.js'
 import { type ApiError, answerThrown, toErrorResponse, toMethodNotAllowed } from './answer.js'
 import { type AuthMode, checkAuthorization } from './auth.js'
+import { toPathname } from './pathname.js'
 
 /** A Web handler: `Request` in, `Response` out. */
 export type Handler = (request: Request) => Promise<Response>
@@ -72,7 +73,7 @@ export function createEndpoint(spec: {
       msg: name,
       requestId,
       method: request.method,
-      path: new URL(request.url).pathname,
+      path: toPathname(request.url),
       status: response.status,
       outcome,
       ...(attempts === undefined ? {} : { attempts }),

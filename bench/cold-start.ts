@@ -1,0 +1,191 @@
+// The deployed identify function's cold start: `vercel build` (offline, scripts/build-vercel.ts)
+// produces it, then fresh Node.js processes each import it and answer one identify request, once
+// through node-postgres and once through Neon's HTTP driver (via the local Neon protocol proxy).
+import { execFile, spawn } from 'node:child_process'
+import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { startNeonHttpProxy } from '../harness/neon-http-proxy.js'
+import { readMachineBusyMs, readProcessAndReapedCpuMs } from './machine.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+/** The first request a cold function answers: a new customer, or a returning one. */
+export type ColdRequest = 'new' | 'returning'
+
+/** One driver's cold starts: medians (and every run) of import and import + first answer. */
+export type ColdStartRun = {
+  driver: 'node-postgres' | 'neon-http'
+  request: ColdRequest
+  importMs: number
+  firstAnswerMs: number
+  /** Node's own first Request and Response, before the clock starts (see CHILD). */
+  platformMs: number
+  /** CPU time the process spent from import to answer: steadier than the clock on a busy machine. */
+  cpuMs: number
+  runs: { importMs: number; firstAnswerMs: number; platformMs: number; cpuMs: number }[]
+}
+
+/** The built identify function's size and its cold starts per driver. */
+export type ColdStart = {
+  function: string
+  sizeMb: number
+  files: number
+  buildSeconds: number
+  /** The 1-minute load average as the runs began, every process of the machine included. */
+  loadAverage: number
+  /** Cores kept busy by other processes than the bench and its children during the runs. */
+  otherBusyCores: number
+  drivers: ColdStartRun[]
+}
+
+// Runs in a fresh `node` (no tsx, no loader): imports the built function as Vercel's launcher
+// would, then answers one identify request: a new customer (a read, then the write transaction)
+// or a returning one (one read). The clock starts before the import. Node.js 20 loads its fetch implementation on the first Request
+// (~15 ms here); on Vercel the launcher pays that for any function, so it is paid, and reported,
+// before the clock starts.
+const CHILD = `
+let started = performance.now()
+await new Response(new Request('https://warm.test/', { method: 'POST', body: '{}' }).body).text()
+const platformMs = performance.now() - started
+started = performance.now()
+const cpu = process.cpuUsage()
+const module = await import(process.argv[1])
+const imported = performance.now()
+const response = await module.default.fetch(new Request('https://identity.test/identify', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'x-request-id': 'cold-start' },
+  body: JSON.stringify({ email: process.argv[2] === 'new' ? 'cold-' + process.pid + '-' + Date.now() + '@example.com' : 'returning@example.com' }),
+}))
+await response.text()
+const answered = performance.now()
+const { user, system } = process.cpuUsage(cpu)
+process.stderr.write(JSON.stringify({ status: response.status, platformMs, importMs: imported - started, firstAnswerMs: answered - started, cpuMs: (user + system) / 1000 }) + '\\n')
+process.exit(0)
+`
+
+/**
+ * Builds the deployment into a temporary folder against `databaseUrl` (which the build migrates),
+ * then measures `processes` fresh processes per driver.
+ */
+export async function measureColdStart(databaseUrl: string, processes = 5): Promise<ColdStart> {
+  const output = await mkdtemp(join(tmpdir(), 'identity-bench-vercel-'))
+  try {
+    const started = performance.now()
+    await promisify(execFile)(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      ['scripts/build-vercel.ts', '--output', output],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_DRIVER: 'node-postgres' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`vercel build failed:\n${error.stdout}\n${error.stderr}`)
+    })
+    const buildSeconds = round((performance.now() - started) / 1000, 1)
+    const func = join(output, 'functions', 'api', 'identify.func')
+    const config = JSON.parse(await readFile(join(func, '.vc-config.json'), 'utf8')) as {
+      handler: string
+    }
+    const handler = pathToFileURL(join(func, config.handler)).href
+    const files = await listSizes(func)
+    const proxy = await startNeonHttpProxy({ connectionString: databaseUrl })
+    try {
+      const environments = {
+        'node-postgres': { DATABASE_URL: databaseUrl, DATABASE_DRIVER: 'node-postgres' },
+        'neon-http': {
+          DATABASE_URL: databaseUrl,
+          DATABASE_DRIVER: 'neon-http',
+          NEON_HTTP_ENDPOINT: proxy.url,
+        },
+      } as const
+      const drivers: ColdStartRun[] = []
+      const loadAverage = round(loadavg()[0] ?? 0, 2)
+      const before = { at: performance.now(), machine: readMachineBusyMs(), own: ownCpuMs() }
+      // The returning customer exists before any run is measured.
+      await runOnce(handler, func, environments['node-postgres'], 'returning')
+      const plans = Object.entries(environments).flatMap(([driver, env]) =>
+        (['new', 'returning'] as const).map((request) => ({ driver, env, request })),
+      )
+      for (const { driver, env, request } of plans) {
+        const runs = []
+        for (let run = 0; run < processes; run++) {
+          runs.push(await runOnce(handler, func, env, request))
+        }
+        drivers.push({
+          driver: driver as ColdStartRun['driver'],
+          request,
+          importMs: round(median(runs.map((each) => each.importMs))),
+          firstAnswerMs: round(median(runs.map((each) => each.firstAnswerMs))),
+          platformMs: round(median(runs.map((each) => each.platformMs))),
+          cpuMs: round(median(runs.map((each) => each.cpuMs))),
+          runs,
+        })
+      }
+      const seconds = (performance.now() - before.at) / 1000
+      const other = readMachineBusyMs() - before.machine - (ownCpuMs() - before.own)
+      return {
+        function: 'api/identify',
+        sizeMb: round(files.reduce((sum, size) => sum + size, 0) / 1024 / 1024, 2),
+        files: files.length,
+        buildSeconds,
+        loadAverage,
+        otherBusyCores: round(Math.max(0, other) / 1000 / seconds, 2),
+        drivers,
+      }
+    } finally {
+      await proxy.close()
+    }
+  } finally {
+    await rm(output, { recursive: true, force: true })
+  }
+}
+
+// One fresh process: its own cwd (the function's folder, as on Vercel) and only the function's
+// environment, so nothing of the bench's process leaks into what is measured.
+function runOnce(handler: string, cwd: string, env: Record<string, string>, request: ColdRequest) {
+  return new Promise<ColdStartRun['runs'][number]>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, handler, request], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', VERCEL_ENV: 'preview', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    child.on('error', reject)
+    child.on('exit', () => {
+      const line = stderr.trim().split('\n').at(-1) ?? ''
+      try {
+        const result = JSON.parse(line) as ColdStartRun['runs'][number] & { status: number }
+        if (result.status !== 200) throw new Error(`answered ${result.status}`)
+        resolve({
+          importMs: round(result.importMs),
+          firstAnswerMs: round(result.firstAnswerMs),
+          platformMs: round(result.platformMs),
+          cpuMs: round(result.cpuMs),
+        })
+      } catch (error) {
+        reject(new Error(`cold start failed: ${String(error)}\n${stderr}`))
+      }
+    })
+  })
+}
+
+// The bench's own CPU and that of the processes it ran and reaped: the proxy runs in this process.
+const ownCpuMs = () => readProcessAndReapedCpuMs(process.pid)
+
+async function listSizes(dir: string): Promise<number[]> {
+  const paths = await readdir(dir, { recursive: true })
+  const stats = await Promise.all(paths.map((path) => lstat(join(dir, path))))
+  return stats.filter((stat) => !stat.isDirectory()).map((stat) => stat.size)
+}
