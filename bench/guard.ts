@@ -167,8 +167,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     : await startEmbeddedPostgres()
   try {
     const bench = await measureGuard(server.url)
-    console.log(JSON.stringify(bench))
-    console.log(toGuardMarkdown(bench))
+    process.stdout.write(`${JSON.stringify(bench)}\n`)
+    process.stdout.write(`${toGuardMarkdown(bench)}\n`)
   } finally {
     await server.stop()
   }
