@@ -95,17 +95,20 @@ export async function readTableState(
         (extract(epoch from "createdAt") * 1000)::float8
       from "Contact" where "id" in (select "id" from members)`,
   })
-  const [blocked, pairs, erased, top] = await Promise.all([
-    client.query<{ kind: string; key: string }>(`select "kind", "key" from "BlockedIdentifier"`),
-    client.query<MatchKeys>(
-      `select "evidenceEmailKey" as "emailKey", "evidencePhoneKey" as "phoneKey" from "ContactEvent"
-       where "evidenceEmailKey" is not null and "evidencePhoneKey" is not null`,
-    ),
-    client.query<{ kind: string; keyHash: string; at: number }>(
-      `select "kind", "keyHash", (extract(epoch from "erasedAt") * 1000)::float8 as "at" from "ErasedIdentifier"`,
-    ),
-    client.query<{ id: number }>(`select coalesce(max("id"), 0)::integer as "id" from "Contact"`),
-  ])
+  // One after another: a client runs one statement at a time anyway.
+  const blocked = await client.query<{ kind: string; key: string }>(
+    `select "kind", "key" from "BlockedIdentifier"`,
+  )
+  const pairs = await client.query<MatchKeys>(
+    `select "evidenceEmailKey" as "emailKey", "evidencePhoneKey" as "phoneKey" from "ContactEvent"
+     where "evidenceEmailKey" is not null and "evidencePhoneKey" is not null`,
+  )
+  const erased = await client.query<{ kind: string; keyHash: string; at: number }>(
+    `select "kind", "keyHash", (extract(epoch from "erasedAt") * 1000)::float8 as "at" from "ErasedIdentifier"`,
+  )
+  const top = await client.query<{ id: number }>(
+    `select coalesce(max("id"), 0)::integer as "id" from "Contact"`,
+  )
   return {
     rows: rows.rows.map(([id, email, phoneNumber, emailKey, phoneKey, linkedId, at]) => ({
       id,
