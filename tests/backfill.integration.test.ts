@@ -64,7 +64,14 @@ describe('backfill', () => {
     expect(await count('ContactEvent')).toBe(0)
 
     const real = await backfill(CSV)
-    const { dryRun: _d, durationMs: _t, lockHeldMs: _l, peakRssMiB: _r, ...planned } = dry
+    const {
+      dryRun: _d,
+      durationMs: _t,
+      lockHeldMs: _l,
+      peakRssMiB: _r,
+      phases: _p,
+      ...planned
+    } = dry
     expect(real).toMatchObject({ ...planned, dryRun: false })
     // The task statement's example: george + 717171 merges two customers, inserting no row.
     const { body } = await suite.client.identify({ email: 'george@hillvalley.edu' })

@@ -61,6 +61,8 @@ export type BackfillReport = {
   durationMs: number
   /** Peak resident memory of the process, in MiB. */
   peakRssMiB: number
+  /** Where the time went, in milliseconds. */
+  phases: { read: number; state: number; plan: number; write: number }
 }
 
 /** Runs a backfill; throws BackfillInputError for an unreadable file, or a database error. */
@@ -75,6 +77,14 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
     onRecord: (lines) => options.onProgress?.({ phase: 'reading', lines }),
   })
   const orders = sortOrders(read.orders)
+  const phases = { read: 0, state: 0, plan: 0, write: 0 }
+  let mark = started
+  const lap = (phase: keyof typeof phases) => {
+    const at = performance.now()
+    phases[phase] = Math.round(at - mark)
+    mark = at
+  }
+  lap('read')
   options.onProgress?.({ phase: options.dryRun ? 'planning' : 'locking', lines: orders.length })
 
   const client = new pg.Client({
@@ -100,6 +110,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
     }
     options.onProgress?.({ phase: 'planning', lines: orders.length })
     const state = await readTableState(client, toReadKeys(orders))
+    lap('state')
     const erasure = dropErased(orders, state.erased, options.guard.erasureKey)
     const plan = planBackfill(
       {
@@ -112,6 +123,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
       },
       erasure.orders,
     )
+    lap('plan')
     if (options.dryRun) {
       await client.query('rollback')
     } else {
@@ -128,6 +140,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
       })
       await options.beforeCommit?.(client)
       await client.query('commit')
+      lap('write')
     }
     options.onProgress?.({ phase: 'done', lines: orders.length })
     return {
@@ -149,6 +162,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
       lockHeldMs: lockedAt === 0 ? 0 : Math.round(performance.now() - lockedAt),
       durationMs: Math.round(performance.now() - started),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      phases,
     }
   } catch (error) {
     await client.query('rollback').catch(() => {})
@@ -177,17 +191,15 @@ function sortOrders(orders: BackfillOrder[]): BackfillOrder[] {
 // The keys a read must start from: those that may link (a built-in blocked value, held by any
 // number of strangers, never joins anything).
 function* toReadKeys(orders: readonly BackfillOrder[]): Generator<KeyRef> {
-  const seen = new Set<string>()
+  const seen = { email: new Set<string>(), phoneNumber: new Set<string>() }
   for (const order of orders) {
-    for (const ref of [
-      { kind: 'email' as const, key: order.emailKey },
-      { kind: 'phoneNumber' as const, key: order.phoneKey },
-    ]) {
-      if (ref.key === null || findBuiltInRule(ref as KeyRef) !== null) continue
-      const text = `${ref.kind}:${ref.key}`
-      if (seen.has(text)) continue
-      seen.add(text)
-      yield ref as KeyRef
+    for (const [kind, key] of [
+      ['email', order.emailKey],
+      ['phoneNumber', order.phoneKey],
+    ] as const) {
+      if (key === null || seen[kind].has(key)) continue
+      seen[kind].add(key)
+      if (findBuiltInRule({ kind, key }) === null) yield { kind, key }
     }
   }
 }

@@ -80,7 +80,7 @@ type Customer = {
   primary: number
   newest: number
   /** Blocked keys its rows hold, as `kind:key`: whether it holds one needs no scan of its rows. */
-  blocked: Set<string>
+  blocked: Set<string> | null
   /** Primary ids of the existing customers it holds. */
   existing: number[]
   touched: boolean
@@ -106,7 +106,17 @@ function createGraph(input: BackfillInput) {
   const created: number[] = []
   const links: (number | null)[] = []
   const customerOf: Customer[] = []
-  const rowsByKey = new Map<string, number[]>()
+  // Rows by key, one map per kind: no key text is built to look a row up.
+  const rowsByEmail = new Map<string, number[]>()
+  const rowsByPhone = new Map<string, number[]>()
+  const rowsOf = (kind: IdentifierKind, key: string): number[] | undefined =>
+    (kind === 'email' ? rowsByEmail : rowsByPhone).get(key)
+  const indexRow = (map: Map<string, number[]>, key: string | null, row: number) => {
+    if (key === null) return
+    const list = map.get(key)
+    if (list === undefined) map.set(key, [row])
+    else list.push(row)
+  }
   const pairsByKey = new Map<string, MatchKeys[]>()
   const existingCount = input.rows.length
   const events: BackfillEvent[] = []
@@ -134,38 +144,41 @@ function createGraph(input: BackfillInput) {
       ...(phoneKey === null ? [] : [refText('phoneNumber', phoneKey)]),
     ]
   }
-  const blockedTagsOf = (row: number) => {
-    const { emailKey, phoneKey } = values[row] as KeyedIdentifiers
-    const tags: string[] = []
-    if (emailKey !== null && isBlocked('email', emailKey)) tags.push(refText('email', emailKey))
-    if (phoneKey !== null && isBlocked('phoneNumber', phoneKey)) {
-      tags.push(refText('phoneNumber', phoneKey))
-    }
-    return tags
-  }
   const addRow = (row: KeyedIdentifiers, id: number, at: number, link: number | null) => {
-    const index = ids.length
+    const added = ids.length
     ids.push(id)
     values.push(row)
     created.push(at)
     links.push(link)
-    for (const tag of tagsOf(index)) {
-      const list = rowsByKey.get(tag)
-      if (list === undefined) rowsByKey.set(tag, [index])
-      else list.push(index)
+    indexRow(rowsByEmail, row.emailKey, added)
+    indexRow(rowsByPhone, row.phoneKey, added)
+    return added
+  }
+  // Notes the blocked keys `row` holds on its customer (most rows hold none).
+  const holdBlocked = (customer: Customer, row: number) => {
+    const { emailKey, phoneKey } = values[row] as KeyedIdentifiers
+    if (emailKey !== null && isBlocked('email', emailKey)) {
+      customer.blocked ??= new Set()
+      customer.blocked.add(refText('email', emailKey))
     }
-    return index
+    if (phoneKey !== null && isBlocked('phoneNumber', phoneKey)) {
+      customer.blocked ??= new Set()
+      customer.blocked.add(refText('phoneNumber', phoneKey))
+    }
   }
   const makeCustomer = (rows: number[], primary: number, existing: number[]): Customer => {
     const customer: Customer = {
       rows,
       primary,
       newest: rows.reduce((newest, row) => Math.max(newest, created[row] as number), 0),
-      blocked: new Set(rows.flatMap(blockedTagsOf)),
+      blocked: null,
       existing,
       touched: false,
     }
-    for (const row of rows) customerOf[row] = customer
+    for (const row of rows) {
+      customerOf[row] = customer
+      holdBlocked(customer, row)
+    }
     return customer
   }
 
@@ -211,8 +224,8 @@ function createGraph(input: BackfillInput) {
   }
 
   // The customers holding `key` when it may link: every row holding it is in the cluster.
-  const customersHolding = (tag: string, into: Set<Customer>) => {
-    for (const row of rowsByKey.get(tag) ?? []) into.add(customerOf[row] as Customer)
+  const customersHolding = (kind: IdentifierKind, key: string, into: Set<Customer>) => {
+    for (const row of rowsOf(kind, key) ?? []) into.add(customerOf[row] as Customer)
   }
   const holds = (
     cluster: Set<Customer>,
@@ -221,16 +234,17 @@ function createGraph(input: BackfillInput) {
     read: boolean,
   ) => {
     if (key === null) return false
+    if (read) return (rowsOf(kind, key)?.length ?? 0) > 0
     const tag = refText(kind, key)
-    if (read) return (rowsByKey.get(tag)?.length ?? 0) > 0
-    for (const customer of cluster) if (customer.blocked.has(tag)) return true
+    for (const customer of cluster) if (customer.blocked?.has(tag) === true) return true
     return false
   }
   // How many distinct keys of the other kind the rows holding `tag` have, with `extra`.
-  const countPartners = (tag: string, other: 'emailKey' | 'phoneKey', extra: string | null) => {
+  const countPartners = (kind: IdentifierKind, key: string, extra: string | null) => {
+    const other = kind === 'email' ? 'phoneKey' : 'emailKey'
     const partners = new Set<string>()
     if (extra !== null) partners.add(extra)
-    for (const row of rowsByKey.get(tag) ?? []) {
+    for (const row of rowsOf(kind, key) ?? []) {
       const key = (values[row] as KeyedIdentifiers)[other]
       if (key !== null) partners.add(key)
     }
@@ -246,8 +260,11 @@ function createGraph(input: BackfillInput) {
         into.rows.push(row)
         customerOf[row] = into
       }
-      for (const tag of customer.blocked) into.blocked.add(tag)
-      into.existing.push(...customer.existing)
+      for (const tag of customer.blocked ?? []) {
+        into.blocked ??= new Set()
+        into.blocked.add(tag)
+      }
+      for (const id of customer.existing) into.existing.push(id)
       into.newest = Math.max(into.newest, customer.newest)
     }
     into.primary = survivor.primary
@@ -259,7 +276,7 @@ function createGraph(input: BackfillInput) {
   const quarantine = (ref: KeyRef, at: number) => {
     const tag = refText(ref.kind, ref.key)
     const touched = new Set<Customer>()
-    customersHolding(tag, touched)
+    customersHolding(ref.kind, ref.key, touched)
     const rows = [...touched].flatMap((customer) => customer.rows)
     const rowTags = new Set(rows.flatMap(tagsOf))
     rowTags.add(tag)
@@ -287,7 +304,7 @@ function createGraph(input: BackfillInput) {
       keepCustomers: false,
     })
     const when = new Date(at)
-    const holders = new Set(rowsByKey.get(tag) ?? [])
+    const holders = new Set(rowsOf(ref.kind, ref.key) ?? [])
     for (const customer of touched) {
       const holding = customer.rows.filter((row) => holders.has(row))
       const primaryId = ids[customer.primary] as number
@@ -345,8 +362,8 @@ function createGraph(input: BackfillInput) {
       const readEmail = linkEmail && !blocked.has(refText('email', order.emailKey as string))
       const readPhone = linkPhone && !blocked.has(refText('phoneNumber', order.phoneKey as string))
       const cluster = new Set<Customer>()
-      if (readEmail) customersHolding(refText('email', order.emailKey as string), cluster)
-      if (readPhone) customersHolding(refText('phoneNumber', order.phoneKey as string), cluster)
+      if (readEmail) customersHolding('email', order.emailKey as string, cluster)
+      if (readPhone) customersHolding('phoneNumber', order.phoneKey as string, cluster)
       if (cluster.size === 0 && !readEmail && !readPhone) {
         unlinkableLines.push(order.line)
         return
@@ -362,14 +379,16 @@ function createGraph(input: BackfillInput) {
         if (
           readPhone &&
           !quarantinedHere.has(phoneTag) &&
-          countPartners(phoneTag, 'emailKey', order.emailKey) > limits.maxEmailsPerPhone
+          countPartners('phoneNumber', order.phoneKey as string, order.emailKey) >
+            limits.maxEmailsPerPhone
         ) {
           over.push({ kind: 'phoneNumber', key: order.phoneKey as string })
         }
         if (
           readEmail &&
           !quarantinedHere.has(emailTag) &&
-          countPartners(emailTag, 'phoneKey', order.phoneKey) > limits.maxPhonesPerEmail
+          countPartners('email', order.emailKey as string, order.phoneKey) >
+            limits.maxPhonesPerEmail
         ) {
           over.push({ kind: 'email', key: order.emailKey as string })
         }
@@ -426,11 +445,17 @@ function createGraph(input: BackfillInput) {
     customer.rows.push(row)
     customerOf[row] = customer
     customer.newest = stamp
-    for (const tag of blockedTagsOf(row)) customer.blocked.add(tag)
+    holdBlocked(customer, row)
   }
 
   const finish = (): BackfillPlan => {
-    const customers = new Set(customerOf)
+    const customers: Customer[] = []
+    const listed = new WeakSet<Customer>()
+    for (const customer of customerOf) {
+      if (listed.has(customer)) continue
+      listed.add(customer)
+      customers.push(customer)
+    }
     const inserts: BackfillInsert[] = []
     const relinks: Relink[] = []
     let newCustomers = 0
