@@ -223,13 +223,12 @@ not-a-date,secret@x.io,2
       },
     })
     await isLocked
-    // A new customer and a customer the file also makes: both wait for the backfill's lock.
-    const during = [
-      suite.client.identify({ email: 'fresh@x.io', phoneNumber: '999999' }),
-      suite.client.identify({ email: 'c1@x.io', phoneNumber: '77777' }),
-    ]
-    // They wait on the lock, not on anything else.
-    await waitForAdvisoryWaiter(suite.database)
+    // A new customer's write waits on the lock too (migration 0008), not only a known customer's.
+    const fresh = suite.client.identify({ email: 'fresh@x.io', phoneNumber: '999999' })
+    const first = await waitForAdvisoryWaiter(suite.database)
+    const known = suite.client.identify({ email: 'c1@x.io', phoneNumber: '77777' })
+    await waitForAdvisoryWaiter(suite.database, [first])
+    const during = [fresh, known]
     release()
     await run
     const answers = await Promise.all(during)

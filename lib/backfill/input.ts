@@ -52,7 +52,11 @@ export function parseCreatedAt(value: unknown): number | string {
       : 'createdAt is not an ISO 8601 date or date-time'
   }
   const at = Date.parse(text)
-  return Number.isNaN(at) ? 'createdAt is not a real date' : at
+  // Date.parse rolls 2024-02-30 over to March 1st: the calendar date must be the one written.
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number]
+  const date = new Date(Date.UTC(year, month - 1, day))
+  const isRealDay = date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  return Number.isNaN(at) || !isRealDay ? 'createdAt is not a real date' : at
 }
 
 // What one field's value normalises and keys to, or why it is refused.
