@@ -39,9 +39,12 @@ function parseArgs(argv: string[]) {
 }
 
 const controller = new AbortController()
+// Before the database is touched there is nothing to roll back: stop at once.
+let isConnected = false
 process.once('SIGINT', () => {
   console.error('\nInterrupted: rolling back, nothing will be written.')
   controller.abort()
+  if (!isConnected) process.exit(130)
 })
 
 try {
@@ -89,6 +92,7 @@ try {
         )
       }
       lastPhase = phase
+      if (phase !== 'reading') isConnected = true
     },
   })
   bar?.stop()
@@ -98,8 +102,11 @@ try {
   if (error instanceof BackfillInputError) {
     console.error(`backfill refused: ${error.message}. Nothing was written.`)
     process.exitCode = 1
+  } else if (controller.signal.aborted) {
+    console.error('backfill interrupted. Nothing was written.')
+    process.exitCode = 130
   } else {
-    console.error(`backfill failed: ${describeError(error)}. Nothing was written.`)
+    console.error(`backfill failed: ${JSON.stringify(describeError(error))}. Nothing was written.`)
     process.exitCode = 2
   }
 }
