@@ -1,7 +1,8 @@
 // The backfill's meaning (issue 13): loading orders through `runBackfill` leaves exactly the table
 // that sending them to identify one by one, oldest first, leaves, on top of the same existing rows.
 // Two databases get the same history through identify; then one gets the orders as a file, the
-// other through identify with its clock at each order's createdAt. Rows (ids, links, times),
+// other through identify with its clock at each order's createdAt. The history mixes in values
+// the store blocked. Rows (ids, links, times),
 // blocklists and the integrity checks must agree.
 import { Readable } from 'node:stream'
 import fc from 'fast-check'
@@ -22,6 +23,8 @@ const LIMITS: SharingLimits = { maxEmailsPerPhone: 2, maxPhonesPerEmail: 2 }
 const T0 = Date.parse('2025-01-01T00:00:00Z')
 
 type Order = { email: string | null; phoneNumber: string | null; minute: number }
+// What happened before the backfill: identify calls, and now and then the store blocking a value.
+type Step = Order | { block: { email: string } | { phoneNumber: string } }
 
 const order = fc
   .record({
@@ -31,6 +34,17 @@ const order = fc
     minute: fc.integer({ min: 0, max: 12 }),
   })
   .filter((o) => o.email !== null || o.phoneNumber !== null)
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 6, arbitrary: order },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.constantFrom('a@x.io', 'b@x.io').map((email) => ({ block: { email } })),
+      fc.constantFrom('1', '2').map((phoneNumber) => ({ block: { phoneNumber } })),
+    ),
+  },
+)
 
 const TABLE = `select "id", "email", "phoneNumber", "emailKey", "phoneKey", "keyVersion", "linkedId",
   "linkPrecedence", "createdAt", "deletedAt" from "Contact" order by "id"`
@@ -64,7 +78,7 @@ describe('backfill against identify', () => {
   test('leaves the same rows, links, times and blocklist as identify, order by order', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(order, { maxLength: 8 }),
+        fc.array(step, { maxLength: 10 }),
         fc.array(order, { minLength: 1, maxLength: 14 }),
         async (history, orders) => {
           let clock = T0
@@ -80,6 +94,15 @@ describe('backfill against identify', () => {
           for (const [index, request] of history.entries()) {
             clock = T0 + (3 + index) * 60_000
             for (const client of clients) {
+              if ('block' in request) {
+                const { status } = await client.json(
+                  'POST',
+                  '/api/blocked-identifiers',
+                  request.block,
+                )
+                expect([201, 409]).toContain(status)
+                continue
+              }
               const { email, phoneNumber } = request
               const { status } = await client.identify({ email, phoneNumber })
               expect([200, 422]).toContain(status)
