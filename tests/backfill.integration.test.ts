@@ -93,6 +93,25 @@ describe('backfill', () => {
     ])
   })
 
+  test('rows take the ids the sequence hands out, even past ids it burnt', async () => {
+    // A rolled-back insert (a lost race, a refused write) uses up ids: the plan's ids shift.
+    await suite.database.query(
+      `select nextval(pg_get_serial_sequence('"Contact"', 'id')) from generate_series(1, 5)`,
+    )
+    await backfill(CSV)
+    expect((await table()).map((row) => [row.id, row.linkedId])).toEqual([
+      [6, null],
+      [7, 6],
+      [8, null],
+      [9, 8],
+    ])
+    const [merged] = await suite.database.query<{ primaryId: number; absorbedIds: number[] }>(
+      `select "primaryId", "absorbedIds" from "ContactEvent" where "kind" = 'customers_merged'`,
+    )
+    expect(merged).toEqual({ primaryId: 8, absorbedIds: [9] })
+    expect((await checkIntegrity(suite.database)).violations).toEqual([])
+  })
+
   test('the same file twice changes nothing the second time', async () => {
     await backfill(CSV)
     const before = await table()

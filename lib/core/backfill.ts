@@ -411,7 +411,9 @@ function createGraph(input: BackfillInput) {
     inserts: boolean,
     held: { hasEmail: boolean; hasPhone: boolean },
   ) => {
-    const { line: _line, at, ...identifiers } = order
+    // The order itself is the row's value (its line and time ride along): no copy per order.
+    const { at } = order
+    const identifiers: KeyedIdentifiers = order
     if (cluster.size === 0) {
       const row = addRow(identifiers, input.firstNewId + ids.length - existingCount, at, null)
       makeCustomer([row], row, []).touched = true
