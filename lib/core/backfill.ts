@@ -98,8 +98,21 @@ export function planBackfill(input: BackfillInput, orders: readonly BackfillOrde
 function createGraph(input: BackfillInput) {
   const { limits } = input
   const blocked = new Set(input.blocked)
+  // The built-in rules, asked once per distinct key (they lower-case and slice it each time).
+  const builtIn = { email: new Map<string, boolean>(), phoneNumber: new Map<string, boolean>() }
+  const isBuiltIn = (kind: IdentifierKind, key: string) => {
+    let answer = builtIn[kind].get(key)
+    if (answer === undefined) {
+      answer = findBuiltInRule({ kind, key }) !== null
+      builtIn[kind].set(key, answer)
+    }
+    return answer
+  }
+  // Most backfills block nothing: no key text is built to ask an empty blocklist.
+  const isStoreBlocked = (kind: IdentifierKind, key: string) =>
+    blocked.size > 0 && blocked.has(refText(kind, key))
   const isBlocked = (kind: IdentifierKind, key: string) =>
-    findBuiltInRule({ kind, key }) !== null || blocked.has(refText(kind, key))
+    isBuiltIn(kind, key) || isStoreBlocked(kind, key)
   // Rows by index: the existing ones first, then those inserted, in order.
   const ids: number[] = []
   const values: KeyedIdentifiers[] = []
@@ -240,11 +253,19 @@ function createGraph(input: BackfillInput) {
     return false
   }
   // How many distinct keys of the other kind the rows holding `tag` have, with `extra`.
-  const countPartners = (kind: IdentifierKind, key: string, extra: string | null) => {
+  const countPartners = (
+    kind: IdentifierKind,
+    key: string,
+    extra: string | null,
+    limit: number,
+  ) => {
+    const rows = rowsOf(kind, key) ?? []
+    // Fewer rows than the limit cannot hold more partners than it.
+    if (rows.length + 1 <= limit) return 0
     const other = kind === 'email' ? 'phoneKey' : 'emailKey'
     const partners = new Set<string>()
     if (extra !== null) partners.add(extra)
-    for (const row of rowsOf(kind, key) ?? []) {
+    for (const row of rows) {
       const key = (values[row] as KeyedIdentifiers)[other]
       if (key !== null) partners.add(key)
     }
@@ -348,19 +369,16 @@ function createGraph(input: BackfillInput) {
   }
 
   const apply = (order: BackfillOrder) => {
-    const linkEmail =
-      order.emailKey !== null && findBuiltInRule({ kind: 'email', key: order.emailKey }) === null
-    const linkPhone =
-      order.phoneKey !== null &&
-      findBuiltInRule({ kind: 'phoneNumber', key: order.phoneKey }) === null
+    const linkEmail = order.emailKey !== null && !isBuiltIn('email', order.emailKey)
+    const linkPhone = order.phoneKey !== null && !isBuiltIn('phoneNumber', order.phoneKey)
     if (!linkEmail && !linkPhone) {
       unlinkableLines.push(order.line)
       return
     }
     const quarantinedHere = new Set<string>()
     for (;;) {
-      const readEmail = linkEmail && !blocked.has(refText('email', order.emailKey as string))
-      const readPhone = linkPhone && !blocked.has(refText('phoneNumber', order.phoneKey as string))
+      const readEmail = linkEmail && !isStoreBlocked('email', order.emailKey as string)
+      const readPhone = linkPhone && !isStoreBlocked('phoneNumber', order.phoneKey as string)
       const cluster = new Set<Customer>()
       if (readEmail) customersHolding('email', order.emailKey as string, cluster)
       if (readPhone) customersHolding('phoneNumber', order.phoneKey as string, cluster)
@@ -379,16 +397,24 @@ function createGraph(input: BackfillInput) {
         if (
           readPhone &&
           !quarantinedHere.has(phoneTag) &&
-          countPartners('phoneNumber', order.phoneKey as string, order.emailKey) >
-            limits.maxEmailsPerPhone
+          countPartners(
+            'phoneNumber',
+            order.phoneKey as string,
+            order.emailKey,
+            limits.maxEmailsPerPhone,
+          ) > limits.maxEmailsPerPhone
         ) {
           over.push({ kind: 'phoneNumber', key: order.phoneKey as string })
         }
         if (
           readEmail &&
           !quarantinedHere.has(emailTag) &&
-          countPartners('email', order.emailKey as string, order.phoneKey) >
-            limits.maxPhonesPerEmail
+          countPartners(
+            'email',
+            order.emailKey as string,
+            order.phoneKey,
+            limits.maxPhonesPerEmail,
+          ) > limits.maxPhonesPerEmail
         ) {
           over.push({ kind: 'email', key: order.emailKey as string })
         }
