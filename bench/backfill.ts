@@ -1,17 +1,17 @@
 // The backfill's figure (issue 13): a file of ORDERS orders (default 1,000,000) loaded into a
 // table already holding 100,000 rows, through node-postgres to a local PostgreSQL, by the same code
-// `npm run backfill` runs. `npx tsx bench/backfill.ts [ORDERS]`; BENCH_DATABASE_URL names a server
-// instead of the embedded one. The file is CSV, unsorted, with repeat customers, customers already
+// `npm run backfill` runs: the command itself, once as a dry run and once for real.
+// `npx tsx bench/backfill.ts [ORDERS]`; BENCH_DATABASE_URL names a server instead of the embedded
+// one. The file is CSV, unsorted, with repeat customers, customers already
 // in the table, second emails that merge customers, and placeholders.
+import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs'
+import { createWriteStream, rmSync, statSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { withClient } from '../harness/fresh-database.js'
 import { seededRandom } from '../harness/random.js'
-import { runBackfill } from '../lib/backfill/run.js'
-import { DEFAULT_SHARING_LIMITS } from '../lib/core/blocklist.js'
-import { DEVELOPMENT_ERASURE_KEY } from '../lib/guard/config.js'
+import type { BackfillReport } from '../lib/backfill/run.js'
 import { DEFAULT_MATCH_KEYS, toKeyVersion } from '../lib/guard/match-keys.js'
 import { createBenchDatabase, startServer } from './postgres.js'
 
@@ -74,30 +74,19 @@ try {
   await writeOrders(path)
   const generatedMs = Math.round(performance.now() - started)
   const load = loadavg()[0]?.toFixed(1)
-  const dry = await runBackfill({
-    url: database.url,
-    input: createReadStream(path),
-    format: 'csv',
-    dryRun: true,
-    strict: false,
-    guard: {
-      matchKeys: DEFAULT_MATCH_KEYS,
-      sharingLimits: DEFAULT_SHARING_LIMITS,
-      erasureKey: DEVELOPMENT_ERASURE_KEY,
-    },
-  })
-  const report = await runBackfill({
-    url: database.url,
-    input: createReadStream(path),
-    format: 'csv',
-    dryRun: false,
-    strict: false,
-    guard: {
-      matchKeys: DEFAULT_MATCH_KEYS,
-      sharingLimits: DEFAULT_SHARING_LIMITS,
-      erasureKey: DEVELOPMENT_ERASURE_KEY,
-    },
-  })
+  // Each run is the command itself, in a process of its own: its peak RSS is that run's alone.
+  const run = (...flags: string[]): BackfillReport => {
+    const result = spawnSync('npx', ['tsx', 'scripts/backfill.ts', path, ...flags], {
+      env: { ...process.env, DATABASE_URL: database.url },
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    })
+    const last = result.stdout.trim().split('\n').at(-1) ?? ''
+    if (result.status !== 0) throw new Error(`backfill exited ${result.status}: ${result.stderr}`)
+    return JSON.parse(last) as BackfillReport
+  }
+  const dry = run('--dry-run')
+  const report = run()
   const figure = {
     orders: ORDERS,
     fileMiB: Math.round(statSync(path).size / 2 ** 20),
