@@ -1,5 +1,7 @@
 // A real Chromium for the console's end-to-end tests: Debian's package, driven by playwright-core
-// (Playwright's own browser download cannot be reached here). .ci/run installs it when missing.
+// (Playwright's own browser download cannot be reached here). .ci/run installs it when missing,
+// and so does the test run itself where it can (`ensureChromium`, from tests/support/global-setup.ts).
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { type Browser, chromium, type Page } from 'playwright-core'
 
@@ -18,6 +20,21 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ]
+
+/**
+ * Installs Debian's `chromium` when the default path has none and this process may (root, with
+ * apt-get), so that `npm install && npm test` passes on a fresh machine of this kind as it is.
+ * Anywhere else it leaves the machine alone, and `launchBrowser` says what to install.
+ */
+export function ensureChromium(): void {
+  const isRoot = process.getuid?.() === 0
+  if (existsSync(CHROMIUM_PATH) || process.env.CHROMIUM_PATH !== undefined || !isRoot) return
+  if (!existsSync('/usr/bin/apt-get')) return
+  process.stderr.write('Installing Debian chromium for the console browser tests (apt-get)\n')
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env })
+  spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'ignore', env })
+}
 
 /** Starts Chromium; Playwright gives each launch a new, empty profile of its own. */
 export function launchBrowser(): Promise<Browser> {

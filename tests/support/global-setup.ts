@@ -3,6 +3,7 @@
 import type { TestProject } from 'vitest/node'
 import { startEmbeddedPostgres } from '../../harness/embedded-postgres.js'
 import { createFreshDatabase } from '../../harness/fresh-database.js'
+import { ensureChromium } from './browser.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,6 +15,7 @@ declare module 'vitest' {
 }
 
 export async function setup(project: TestProject) {
+  ensureChromium()
   const external = process.env.TEST_DATABASE_URL
   const server = external ? { url: external, stop: async () => {} } : await startEmbeddedPostgres()
   const templateDatabase = `identity_template_${process.pid}`
