@@ -44,6 +44,16 @@ export function findBuiltInRule({
   return NO_REPLY_MAILBOXES.has(mailbox) ? 'no-reply' : null
 }
 
+/** Returns `keys` without those a built-in rule blocks: what a request may link through. */
+export function withoutBuiltInBlocked({ emailKey, phoneKey }: MatchKeys): MatchKeys {
+  const isBlocked = (ref: KeyRef) => findBuiltInRule(ref) !== null
+  return {
+    emailKey: emailKey !== null && isBlocked({ kind: 'email', key: emailKey }) ? null : emailKey,
+    phoneKey:
+      phoneKey !== null && isBlocked({ kind: 'phoneNumber', key: phoneKey }) ? null : phoneKey,
+  }
+}
+
 /** Returns the keys of `keys` present, as references. */
 export function toKeyRefs({ emailKey, phoneKey }: MatchKeys): KeyRef[] {
   return [

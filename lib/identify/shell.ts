@@ -4,10 +4,10 @@
  * Decisions: "Concurrency protocol"). lib/identify-handler.ts puts it behind HTTP.
  */
 import {
-  findBuiltInRule,
   findOverShared,
   type KeyRef,
   type SharingLimits,
+  withoutBuiltInBlocked,
 } from '../core/blocklist.js'
 import type { ContactRow, IdentifyResponse, KeyedIdentifiers, MatchKeys } from '../core/contact.js'
 import { hasWrites, type LinkPlan, planLinks, toIdentifyResponse } from '../core/linking.js'
@@ -127,16 +127,6 @@ export function identifyContact(
   return deadline === undefined ? identify() : runWithDeadline(deadline, identify)
 }
 
-// The request's keys that may link: a key a built-in rule blocks is as good as absent.
-function toLinkableKeys({ emailKey, phoneKey }: MatchKeys): MatchKeys {
-  const isBlocked = (ref: KeyRef) => findBuiltInRule(ref) !== null
-  return {
-    emailKey: emailKey !== null && isBlocked({ kind: 'email', key: emailKey }) ? null : emailKey,
-    phoneKey:
-      phoneKey !== null && isBlocked({ kind: 'phoneNumber', key: phoneKey }) ? null : phoneKey,
-  }
-}
-
 const isSameRef = (a: KeyRef, b: KeyRef) => a.kind === b.kind && a.key === b.key
 
 async function identifyWithRetries(
@@ -151,7 +141,8 @@ async function identifyWithRetries(
     sleep = sleepFor,
   } = options
   const requestId = options.requestId ?? null
-  const linkable = toLinkableKeys(request)
+  // A key a built-in rule blocks is as good as absent; the store's list is the read's to apply.
+  const linkable = withoutBuiltInBlocked(request)
   if (linkable.emailKey === null && linkable.phoneKey === null) {
     return { ok: false, error: 'unlinkable', attempts: 0 }
   }

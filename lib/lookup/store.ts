@@ -1,5 +1,5 @@
 /** Reading one customer without writing: by an identifier, or by any of its contact ids. */
-import { findBuiltInRule, toKeyRefs } from '../core/blocklist.js'
+import { findBuiltInRule, toKeyRefs, withoutBuiltInBlocked } from '../core/blocklist.js'
 import type { ContactRow } from '../core/contact.js'
 import type { CustomerEvidence } from '../core/customer.js'
 import type { Database } from '../db/database.js'
@@ -32,31 +32,20 @@ export function createCustomerStore(
   database: Database,
   matchKeys: MatchKeyConfig = DEFAULT_MATCH_KEYS,
 ): CustomerStore {
-  // A key a built-in rule blocks reads nothing, as in identify; the store's list is the read's.
-  const toLinkableKeys = (query: Pick<CustomerQuery, 'email' | 'phoneNumber'>) => {
-    const keys = toMatchKeys(
-      { email: query.email ?? null, phoneNumber: query.phoneNumber ?? null },
-      matchKeys,
-    )
-    return {
-      emailKey:
-        keys.emailKey !== null && findBuiltInRule({ kind: 'email', key: keys.emailKey }) !== null
-          ? null
-          : keys.emailKey,
-      phoneKey:
-        keys.phoneKey !== null &&
-        findBuiltInRule({ kind: 'phoneNumber', key: keys.phoneKey }) !== null
-          ? null
-          : keys.phoneKey,
-    }
-  }
   return {
     readCustomer: ({ email, phoneNumber, contactId }) =>
       database.runRead((db) =>
         selectCluster(
           db,
           contactId === undefined
-            ? throughUnblocked(toLinkableKeys({ email, phoneNumber }))
+            ? throughUnblocked(
+                withoutBuiltInBlocked(
+                  toMatchKeys(
+                    { email: email ?? null, phoneNumber: phoneNumber ?? null },
+                    matchKeys,
+                  ),
+                ),
+              )
             : throughContact(contactId),
         ),
       ),
