@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: loads a synthetic store into a fresh PostgreSQL, drives the service
 // process over HTTP and the same SQL directly (the limit), and writes bench/results/<time>.json
 // plus a Markdown table. README, "Performance", explains what it measures.
+import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -118,6 +119,7 @@ try {
   let mergeCost: BenchResult['mergeCost'] = null
   let profile: BenchResult['profile'] = null
   let guard: GuardBench | null = null
+  let backfill: { figure: unknown; line: string } | null = null
   try {
     for (const rows of [...config.scales].sort((a, b) => a - b)) {
       const scale = await openScale(rows)
@@ -159,6 +161,7 @@ try {
       )
       log('the guard: placeholder senders, and a 10,000-row split')
       guard = await measureGuard(server.adminUrl, { senders: isQuick ? 2_000 : 5_000 })
+      backfill = measureBackfill(server.adminUrl, isQuick ? 100_000 : 1_000_000)
       if (config.isProfiled) {
         log(
           `${largest.rows} rows: CPU profile of the service, ${config.profileKind} at concurrency 16`,
@@ -188,16 +191,39 @@ try {
     mergeReserve,
     coldStart,
   }
-  const markdown = `${toMarkdown(result)}${guard === null ? '' : `\n\n${toGuardMarkdown(guard)}\n`}`
+  const markdown = `${toMarkdown(result)}${guard === null ? '' : `\n\n${toGuardMarkdown(guard)}\n`}${backfill === null ? '' : `\n${backfill.line}\n`}`
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
   mkdirSync(resultsDir, { recursive: true })
   const outPath =
     args.out ??
     join(resultsDir, `${machine.date.replace(/[:.]/g, '-')}${isQuick ? '-quick' : ''}.json`)
-  writeFileSync(outPath, `${JSON.stringify({ ...result, guard, markdown }, null, 2)}\n`)
+  writeFileSync(
+    outPath,
+    `${JSON.stringify({ ...result, guard, backfill: backfill?.figure ?? null, markdown }, null, 2)}\n`,
+  )
   process.stdout.write(`${markdown}\nResult: ${outPath}\n`)
 } finally {
   await server.stop()
+}
+
+// The backfill's figure (bench/backfill.ts, which runs `npm run backfill` itself), in a process
+// of its own on the same server: its last two lines are the figure as JSON, then as a sentence.
+function measureBackfill(adminUrl: string, orders: number) {
+  log(`the backfill: ${orders.toLocaleString('en')} orders into 100,000 rows`)
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/backfill.ts', String(orders)],
+    {
+      env: { ...process.env, BENCH_DATABASE_URL: adminUrl },
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+    },
+  )
+  if (result.status !== 0)
+    throw new Error(`bench/backfill.ts exited ${result.status}: ${result.stderr}`)
+  const [json, line] = result.stdout.trim().split('\n').slice(-2)
+  log(line ?? '')
+  return { figure: JSON.parse(json ?? 'null') as unknown, line: line ?? '' }
 }
 
 function toPlan(kind: RequestKind, concurrency: number): RunPlan {
