@@ -22,6 +22,7 @@
  */
 import { findBuiltInRule, type KeyRef, type SharingLimits } from './blocklist.js'
 import type { ContactRow, IdentifierKind, KeyedIdentifiers, MatchKeys } from './contact.js'
+import { toSplitEvents } from './guard-events.js'
 import type { JoinedBy, PlannedEvent } from './ledger.js'
 import { planRegroup, type Relink } from './regroup.js'
 
@@ -339,20 +340,7 @@ function createGraph(input: BackfillInput) {
         at: when,
       })
     }
-    for (const split of regroup.splits) {
-      events.push({
-        kind: 'customer_split',
-        primaryId: split.primaryContactId,
-        contactIds: [
-          split.primaryContactId,
-          ...split.into.filter((id) => id !== split.primaryContactId),
-        ],
-        absorbedIds: [],
-        joinedBy: ref.kind,
-        evidence: null,
-        at: when,
-      })
-    }
+    for (const split of toSplitEvents(regroup, ref.kind)) events.push({ ...split, at: when })
     blocked.add(tag)
     quarantined.push({ ...ref, at: when })
     const indexOfId = new Map(rows.map((row) => [ids[row] as number, row]))

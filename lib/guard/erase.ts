@@ -5,10 +5,10 @@
  */
 import { findBuiltInRule, type KeyRef } from '../core/blocklist.js'
 import type { ContactRow } from '../core/contact.js'
+import { customerOf, holds, toSplitEvents, toTouchEvents } from '../core/guard-events.js'
 import type { PlannedEvent } from '../core/ledger.js'
 import { planRegroup, type Regroup } from '../core/regroup.js'
 import { throughContact, throughKeys } from '../identify/cluster-read.js'
-import { customerOf, holds, toSplitEvents, toTouchEvents } from './events.js'
 import {
   type GuardDeps,
   type GuardResult,

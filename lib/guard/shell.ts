@@ -6,6 +6,7 @@
  */
 import { findBuiltInRule, type KeyRef } from '../core/blocklist.js'
 import type { ContactRow, MatchKeys } from '../core/contact.js'
+import { holds, toMergeEvents, toSplitEvents, toTouchEvents } from '../core/guard-events.js'
 import type { PlannedEvent } from '../core/ledger.js'
 import { planRegroup, type Regroup } from '../core/regroup.js'
 import type { BatchStatement, Database, Db } from '../db/database.js'
@@ -13,7 +14,6 @@ import { classifyDatabaseError, type DatabaseFailure } from '../db/errors.js'
 import { throughKeys } from '../identify/cluster-read.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../identify/shell.js'
 import { buildRecordEvents } from '../ledger/record.js'
-import { holds, toMergeEvents, toSplitEvents, toTouchEvents } from './events.js'
 import { type Affected, buildGuardChecks, buildRelinks, readAffected, toRefText } from './store.js'
 import { buildBlock, buildUnblock } from './writes.js'
 

@@ -1,8 +1,8 @@
 /** The ledger events the guard's operations record (README, "The evidence ledger"). */
-import type { KeyRef } from '../core/blocklist.js'
-import type { ContactRow } from '../core/contact.js'
-import type { PlannedEvent } from '../core/ledger.js'
-import type { Regroup } from '../core/regroup.js'
+import type { KeyRef } from './blocklist.js'
+import type { ContactRow } from './contact.js'
+import type { PlannedEvent } from './ledger.js'
+import type { Regroup } from './regroup.js'
 
 /** The customer a row belongs to as the table stands: its primary, or itself. */
 export const customerOf = (row: ContactRow) => row.linkedId ?? row.id
@@ -35,7 +35,10 @@ export function toTouchEvents(
 }
 
 /** One `customer_split` per customer a regroup split: the old primary, then the new ones. */
-export function toSplitEvents(regroup: Regroup, kind: KeyRef['kind']): PlannedEvent[] {
+export function toSplitEvents(
+  regroup: Regroup,
+  kind: KeyRef['kind'],
+): (PlannedEvent & { primaryId: number; contactIds: number[] })[] {
   return regroup.splits.map((split) => ({
     kind: 'customer_split',
     primaryId: split.primaryContactId,
