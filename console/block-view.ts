@@ -5,11 +5,11 @@ import { fill, formatTime, h } from './dom.js'
 import {
   describeSplits,
   type GuardDeps,
-  identifierFields,
   KIND_WORDS,
-  renderCustomersNow,
   say,
+  showDone,
   toIdList,
+  valueFormSection,
 } from './guard-parts.js'
 import type { BlockAnswer, Blocked, UnblockAnswer } from './types.js'
 
@@ -20,61 +20,42 @@ const REASON_WORDS: Record<Blocked['reason'], string> = {
 
 /** Returns the block form: preview, then confirm. */
 export function blockSection(deps: GuardDeps): HTMLElement {
-  const { fields, read } = identifierFields('block')
-  const result = h('div', { id: 'block-result', 'aria-live': 'polite' })
-  const form = h(
-    'form',
-    { method: 'post', class: 'inline', novalidate: true },
-    ...fields,
-    h('button', { type: 'submit' }, 'Preview block'),
-  )
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const { kind, value, body } = read()
-    if (value === '') return say(result, 'Enter the value to block.', true)
-    say(result, 'Asking what blocking would do…')
-    const preview = await callApi<BlockAnswer>('POST', '/api/blocked-identifiers?dryRun=true', {
-      body,
-    })
-    if (!preview.ok) return say(result, `Could not preview the block: ${preview.message}`, true)
-    const confirm = h('button', { type: 'button', class: 'danger' }, 'Confirm block')
-    const cancel = h('button', { type: 'button' }, 'Cancel')
-    cancel.addEventListener('click', () => fill(result))
-    confirm.addEventListener('click', async () => {
-      confirm.disabled = true
-      const done = await callApi<BlockAnswer>('POST', '/api/blocked-identifiers', { body })
-      if (!done.ok) return say(result, `The block failed: ${done.message}`, true)
-      const primaries = done.data.splits.flatMap((split) => split.into)
+  return valueFormSection({
+    prefix: 'block',
+    title: 'Block a value',
+    button: 'Preview block',
+    emptyMessage: 'Enter the value to block.',
+    async preview({ kind, value, body }, result) {
+      say(result, 'Asking what blocking would do…')
+      const preview = await callApi<BlockAnswer>('POST', '/api/blocked-identifiers?dryRun=true', {
+        body,
+      })
+      if (!preview.ok) return say(result, `Could not preview the block: ${preview.message}`, true)
+      const confirm = h('button', { type: 'button', class: 'danger' }, 'Confirm block')
+      const cancel = h('button', { type: 'button' }, 'Cancel')
+      cancel.addEventListener('click', () => fill(result))
+      confirm.addEventListener('click', async () => {
+        confirm.disabled = true
+        const done = await callApi<BlockAnswer>('POST', '/api/blocked-identifiers', { body })
+        if (!done.ok) return say(result, `The block failed: ${done.message}`, true)
+        await showDone(result, `Blocked ${KIND_WORDS[kind]} ${value}.`, done.data.splits, deps)
+      })
       fill(
         result,
-        h('p', { role: 'status' }, `Blocked ${KIND_WORDS[kind]} ${value}.`),
-        describeSplits(done.data.splits),
-        primaries.length > 0 ? await renderCustomersNow(primaries, deps.reopen) : null,
+        h(
+          'div',
+          { id: 'block-preview', class: 'preview' },
+          h('h4', {}, `Preview: block ${KIND_WORDS[kind]} ${value}`),
+          h('p', {}, 'Nothing has changed yet. Blocking stops this value from joining customers:'),
+          describeSplits(preview.data.splits),
+          confirm,
+          ' ',
+          cancel,
+        ),
       )
-      await deps.refresh()
-    })
-    fill(
-      result,
-      h(
-        'div',
-        { id: 'block-preview', class: 'preview' },
-        h('h4', {}, `Preview: block ${KIND_WORDS[kind]} ${value}`),
-        h('p', {}, 'Nothing has changed yet. Blocking stops this value from joining customers:'),
-        describeSplits(preview.data.splits),
-        confirm,
-        ' ',
-        cancel,
-      ),
-    )
-    confirm.focus()
+      confirm.focus()
+    },
   })
-  return h(
-    'section',
-    { 'aria-labelledby': 'block-title' },
-    h('h3', { id: 'block-title' }, 'Block a value'),
-    form,
-    result,
-  )
 }
 
 /** Returns the blocked and quarantined values, with their reasons and unblock buttons. */

@@ -5,12 +5,12 @@ import { byId, fill, h } from './dom.js'
 import {
   describeSplits,
   type GuardDeps,
-  identifierFields,
   KIND_WORDS,
-  renderCustomersNow,
   say,
+  showDone,
   toIdList,
   typedConfirmation,
+  valueFormSection,
 } from './guard-parts.js'
 import type { CustomerErasure, IdentifierErasure } from './types.js'
 
@@ -92,61 +92,39 @@ function removalList(
 
 /** Returns the form that erases one email or phone number wherever it is held. */
 export function eraseIdentifierSection(deps: GuardDeps): HTMLElement {
-  const { fields, read } = identifierFields('erase-identifier')
-  const result = h('div', { id: 'erase-identifier-result', 'aria-live': 'polite' })
-  const form = h(
-    'form',
-    { method: 'post', class: 'inline', novalidate: true },
-    ...fields,
-    h('button', { type: 'submit' }, 'Preview erasure'),
-  )
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const { kind, value, body } = read()
-    if (value === '') return say(result, 'Enter the value to erase.', true)
-    say(result, 'Asking what erasure would remove…')
-    const preview = await callApi<IdentifierErasure>('DELETE', '/api/identifiers?dryRun=true', {
-      body,
-    })
-    if (!preview.ok) return say(result, `Could not preview the erasure: ${preview.message}`, true)
-    const { erased, splits } = preview.data
-    fill(
-      result,
-      h(
-        'div',
-        { id: 'erase-identifier-preview', class: 'preview' },
-        h('h4', {}, `Preview: erase ${KIND_WORDS[kind]} ${value}`),
+  return valueFormSection({
+    prefix: 'erase-identifier',
+    title: 'Erase one email or phone number',
+    button: 'Preview erasure',
+    emptyMessage: 'Enter the value to erase.',
+    async preview({ kind, value, body }, result) {
+      say(result, 'Asking what erasure would remove…')
+      const preview = await callApi<IdentifierErasure>('DELETE', '/api/identifiers?dryRun=true', {
+        body,
+      })
+      if (!preview.ok) return say(result, `Could not preview the erasure: ${preview.message}`, true)
+      const { erased, splits } = preview.data
+      fill(
+        result,
         h(
-          'p',
-          {},
-          `Nothing has changed yet. The value is removed from contacts ${toIdList(erased.contactIds)}; contacts left with no identifier are deleted: ${erased.deletedContactIds.length === 0 ? 'none' : toIdList(erased.deletedContactIds)}.`,
+          'div',
+          { id: 'erase-identifier-preview', class: 'preview' },
+          h('h4', {}, `Preview: erase ${KIND_WORDS[kind]} ${value}`),
+          h(
+            'p',
+            {},
+            `Nothing has changed yet. The value is removed from contacts ${toIdList(erased.contactIds)}; contacts left with no identifier are deleted: ${erased.deletedContactIds.length === 0 ? 'none' : toIdList(erased.deletedContactIds)}.`,
+          ),
+          describeSplits(splits),
+          ...typedConfirmation('erase-identifier', value, 'Erase value', async () => {
+            const done = await callApi<IdentifierErasure>('DELETE', '/api/identifiers', { body })
+            if (!done.ok) return say(result, `The erasure failed: ${done.message}`, true)
+            const status = `Erased ${KIND_WORDS[kind]} ${value} from ${done.data.erased.contactIds.length} contacts.`
+            await showDone(result, status, done.data.splits, deps)
+          }),
         ),
-        describeSplits(splits),
-        ...typedConfirmation('erase-identifier', value, 'Erase value', async () => {
-          const done = await callApi<IdentifierErasure>('DELETE', '/api/identifiers', { body })
-          if (!done.ok) return say(result, `The erasure failed: ${done.message}`, true)
-          const primaries = done.data.splits.flatMap((split) => split.into)
-          fill(
-            result,
-            h(
-              'p',
-              { role: 'status' },
-              `Erased ${KIND_WORDS[kind]} ${value} from ${done.data.erased.contactIds.length} contacts.`,
-            ),
-            describeSplits(done.data.splits),
-            primaries.length > 0 ? await renderCustomersNow(primaries, deps.reopen) : null,
-          )
-          await deps.refresh()
-        }),
-      ),
-    )
-    byId('erase-identifier-confirm').focus()
+      )
+      byId('erase-identifier-confirm').focus()
+    },
   })
-  return h(
-    'section',
-    { 'aria-labelledby': 'erase-identifier-title' },
-    h('h3', { id: 'erase-identifier-title' }, 'Erase one email or phone number'),
-    form,
-    result,
-  )
 }

@@ -128,3 +128,58 @@ export function typedConfirmation(
   })
   return [h('label', { for: input.id }, `To confirm, type ${expected}`), input, button]
 }
+
+/** A value a correction form read: its kind, the value, and the API body naming it. */
+export type ValueInput = ReturnType<ReturnType<typeof identifierFields>['read']>
+
+/**
+ * Returns a section with a title, kind and value fields, a preview button and a live result area;
+ * a submit with a value calls `preview`, which fills `result` (ids start with `prefix`).
+ */
+export function valueFormSection(spec: {
+  prefix: string
+  title: string
+  button: string
+  /** Said when the value is empty. */
+  emptyMessage: string
+  preview: (input: ValueInput, result: HTMLElement) => Promise<void>
+}): HTMLElement {
+  const { fields, read } = identifierFields(spec.prefix)
+  const result = h('div', { id: `${spec.prefix}-result`, 'aria-live': 'polite' })
+  const form = h(
+    'form',
+    { method: 'post', class: 'inline', novalidate: true },
+    ...fields,
+    h('button', { type: 'submit' }, spec.button),
+  )
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const input = read()
+    if (input.value === '') return say(result, spec.emptyMessage, true)
+    await spec.preview(input, result)
+  })
+  return h(
+    'section',
+    { 'aria-labelledby': `${spec.prefix}-title` },
+    h('h3', { id: `${spec.prefix}-title` }, spec.title),
+    form,
+    result,
+  )
+}
+
+/** Fills `result` with what a correction did: a status line, the splits, the customers now. */
+export async function showDone(
+  result: HTMLElement,
+  status: string,
+  splits: readonly Split[],
+  deps: GuardDeps,
+): Promise<void> {
+  const primaries = splits.flatMap((split) => split.into)
+  fill(
+    result,
+    h('p', { role: 'status' }, status),
+    describeSplits(splits),
+    primaries.length > 0 ? await renderCustomersNow(primaries, deps.reopen) : null,
+  )
+  await deps.refresh()
+}
