@@ -1,13 +1,13 @@
 // The integrity checker and its repair (lib/integrity/) on a table seeded with the damage older
 // services leave, on every driver; and the operator's command, end to end.
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
+
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { findViolations, readAllContacts } from '../harness/invariants.js'
 import type { ContactStore } from '../lib/identify/shell.js'
 import { createContactStore } from '../lib/identify/store.js'
 import { checkIntegrity } from '../lib/integrity/check.js'
 import { repairIntegrity } from '../lib/integrity/repair.js'
+import { runScript } from './support/command.js'
 import {
   ALL_DRIVERS,
   createServerDatabase,
@@ -181,13 +181,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
 
 test('npm run integrity reports, repairs, and exits 1 only while violations remain', async () => {
   const server = await createServerDatabase()
-  const run = (args: string[]) =>
-    promisify(execFile)('npx', ['tsx', 'scripts/integrity.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: server.url },
-    }).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
-    )
+  const run = (args: string[]) => runScript('integrity', args, server.url)
   const pg = await import('pg')
   const client = new pg.default.Client({ connectionString: server.url })
   await client.connect()
@@ -222,12 +216,7 @@ test('npm run integrity prints only the SQLSTATE and message of an unexpected da
   await client.query('alter function contact_lock_cluster(text[], integer[]) rename to gone')
   await client.end()
 
-  const failed = await promisify(execFile)('npx', ['tsx', 'scripts/integrity.ts', '--repair'], {
-    env: { ...process.env, DATABASE_URL: server.url },
-  }).then(
-    () => ({ code: 0, stdout: '', stderr: '' }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  )
+  const failed = await runScript('integrity', ['--repair'], server.url)
 
   const output = `${failed.stdout}\n${failed.stderr}`
   expect(output).not.toMatch(/@x\.io|\b(100|101|200|300|301|400|401|500|600)\b|params|select /i)

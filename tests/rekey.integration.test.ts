@@ -2,11 +2,10 @@
 // existed are re-keyed under the configured rules, customers that now share a key are joined and
 // those a built-in rule now separates are split, a dry run changes nothing, and a second run has
 // nothing left to do.
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { describe, expect, test } from 'vitest'
 import { findViolations, readAllContacts } from '../harness/invariants.js'
 import { rekey } from '../lib/guard/rekey.js'
+import { runScript } from './support/command.js'
 import { ALL_DRIVERS, createServerDatabase, useTestDatabase } from './support/database.js'
 
 const US = { defaultRegion: 'US' as const, emailProviderAliases: [] }
@@ -75,13 +74,7 @@ describe.each(ALL_DRIVERS)('on %s', (driver) => {
 
 test('npm run block blocks and unblocks from the command line, a dry run first', async () => {
   const server = await createServerDatabase()
-  const run = (args: string[]) =>
-    promisify(execFile)('npx', ['tsx', 'scripts/block.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: server.url },
-    }).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
-    )
+  const run = (args: string[]) => runScript('block', args, server.url)
   const pg = await import('pg')
   const client = new pg.default.Client({ connectionString: server.url })
   await client.connect()
