@@ -1,25 +1,32 @@
 // `npm run build:functions`: the last step of vercel.json's buildCommand. It bundles every
-// function in api/ with esbuild into one file, api/_bundle/<name>.js, then replaces each
-// api/<name>.ts by a re-export of its bundle. @vercel/node, which compiles api/*.ts after the build
-// command, then ships the bundle: a cold function loads one file instead of some 400
-// (docs/decisions/013-cold-start.md).
+// function in api/ with esbuild into one CommonJS file, api/_bundle/<name>.cjs, runs it once to
+// save V8's compiled code beside it (<name>.v8cache, scripts/write-code-cache.ts), and writes the
+// ES module that loads the two (<name>.js, lib/platform/code-cache.ts). Then it replaces each
+// api/<name>.ts by a re-export of that module. @vercel/node, which compiles api/*.ts after the
+// build command, then ships the bundle: a cold function loads one file instead of some 400, and
+// compiles little of it (docs/decisions/013-cold-start.md).
 //
 // One file, not chunks: lib/compose.ts and lib/db/open.ts import each handler and each driver
 // dynamically, and esbuild keeps that laziness inside one file (a module's code runs only when
 // first imported). Split into chunks, each dynamic import became a file of its own, and loading
 // ~24 of them cost a cold process more CPU (about 64 ms against 51 here) than parsing the unused
-// driver does.
+// driver does. CommonJS, because V8's code cache is offered for scripts (node:vm), not modules.
 //
 // It rewrites api/ in place, so it runs only in a checkout made for one build: Vercel's (which sets
 // CI=1) or the copy scripts/build-vercel.ts builds from (BUNDLE_FUNCTIONS_IN_PLACE=1).
-import { readdirSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { build, type Plugin } from 'esbuild'
+import { BUNDLE_URL_NAME } from '../lib/platform/code-cache.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const apiDir = join(root, 'api')
 const outdir = join(apiDir, '_bundle')
+const kib = (bytes: number) => Math.round(bytes / 1024)
 
 if (process.env.BUNDLE_FUNCTIONS_IN_PLACE !== '1' && !process.env.CI) {
   console.error(
@@ -52,40 +59,93 @@ const withoutPglite: Plugin = {
   },
 }
 
-const results = await Promise.all(
-  functions.map((name) =>
-    build({
+// Each function: its code as one CommonJS file (api/_bundle/<name>.cjs), and the ES module Vercel
+// loads (api/_bundle/<name>.js), which runs it through V8's code cache (lib/platform/code-cache.ts).
+await Promise.all(
+  functions.map(async (name) => {
+    await build({
       absWorkingDir: root,
       entryPoints: [join(apiDir, `${name}.ts`)],
+      outfile: join(outdir, `${name}.cjs`),
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      // Less to read and compile; names stay, so stack traces still say where.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      plugins: [withoutPglite],
+      // pg's optional native binding, not installed.
+      external: ['pg-native'],
+      define: { 'import.meta.url': BUNDLE_URL_NAME },
+    })
+    await build({
+      absWorkingDir: root,
+      stdin: {
+        contents: [
+          "import { runCachedBundle } from './lib/platform/code-cache.ts'",
+          `const { exports } = runCachedBundle(new URL('./${name}.cjs', import.meta.url), new URL('./${name}.v8cache', import.meta.url))`,
+          'export default exports.default',
+        ].join('\n'),
+        resolveDir: root,
+        sourcefile: `${name}-loader.ts`,
+        loader: 'ts',
+      },
       outfile: join(outdir, `${name}.js`),
       bundle: true,
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      metafile: true,
       logLevel: 'warning',
-      plugins: [withoutPglite],
-      // pg's optional native binding, not installed.
-      external: ['pg-native'],
-      // CommonJS dependencies (pg) require Node's built-ins, which an ES module has no `require` for.
-      banner: {
-        js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
-      },
-    }),
-  ),
+    })
+    await writeCodeCache(name)
+    writeFileSync(
+      join(apiDir, `${name}.ts`),
+      [
+        '// @ts-nocheck: generated during the Vercel build by scripts/bundle-functions.ts; the source',
+        '// of this function is in git. This re-exports its bundle.',
+        `export { default } from './_bundle/${name}.js'`,
+        '',
+      ].join('\n'),
+    )
+    const bytes = statSync(join(outdir, `${name}.cjs`)).size
+    const cache = statSync(join(outdir, `${name}.v8cache`)).size
+    console.log(
+      `api/${name}.ts: bundled into api/_bundle/${name}.cjs, ${kib(bytes)} KiB, code cache ${kib(cache)} KiB`,
+    )
+  }),
 )
-for (const [index, name] of functions.entries()) {
-  const output = Object.entries(results[index]?.metafile.outputs ?? {})[0]
-  if (output === undefined) throw new Error(`esbuild wrote no bundle for api/${name}.ts`)
-  const [path, meta] = output
-  writeFileSync(
-    join(apiDir, `${name}.ts`),
+
+// Writes api/_bundle/<name>.v8cache in a fresh process (scripts/write-code-cache.ts) whose keys
+// only it knows, so its one request is refused before it reaches the database.
+async function writeCodeCache(name: string): Promise<void> {
+  const key = randomBytes(24).toString('hex')
+  await promisify(execFile)(
+    process.execPath,
     [
-      '// @ts-nocheck: generated during the Vercel build by scripts/bundle-functions.ts; the source',
-      '// of this function is in git. This re-exports its bundle.',
-      `export { ${meta.exports.join(', ')} } from './_bundle/${name}.js'`,
-      '',
-    ].join('\n'),
+      '--import',
+      'tsx',
+      join(root, 'scripts', 'write-code-cache.ts'),
+      join(outdir, `${name}.cjs`),
+      name,
+    ],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...pick(process.env, ['DATABASE_URL', 'DATABASE_DRIVER', 'NEON_HTTP_ENDPOINT']),
+        IDENTIFY_API_KEYS: key,
+        ADMIN_API_KEYS: randomBytes(24).toString('hex'),
+        CRON_SECRET: randomBytes(24).toString('hex'),
+      },
+    },
   )
-  console.log(`api/${name}.ts: bundled into ${path}, ${Math.round(meta.bytes / 1024)} KiB`)
+}
+
+function pick(source: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => (source[name] === undefined ? [] : [[name, source[name]]])),
+  )
 }

@@ -249,12 +249,37 @@ describe('vercel build', () => {
     const functions = join(output, 'functions', 'api')
     for (const func of await readdir(functions)) {
       const paths = (await listFiles(join(functions, func))).map(({ path }) => path)
-      expect(paths, func).toContain(`api/_bundle/${func.replace(/\.func$/, '.js')}`)
+      const name = func.replace(/\.func$/, '')
+      // The loader Vercel imports, the code it runs, and V8's compiled code for it.
+      for (const file of [`${name}.js`, `${name}.cjs`, `${name}.v8cache`]) {
+        expect(paths, func).toContain(`api/_bundle/${file}`)
+      }
       expect(
         paths.filter((path) => /^(lib|node_modules)\//.test(path)),
         func,
       ).toEqual([])
     }
+  })
+
+  test('a fresh process takes the code cache the build wrote, and answers through it', async () => {
+    // V8 silently compiles afresh when it rejects a cache: this is the check that it does not.
+    const bundle = pathToFileURL(join(identifyFunc(), 'api', '_bundle', 'identify.cjs'))
+    const cache = new URL(bundle.href.replace(/\.cjs$/, '.v8cache'))
+    const script = [
+      `import { runCachedBundle } from ${JSON.stringify(pathToFileURL(join(root, 'lib', 'platform', 'code-cache.ts')).href)}`,
+      `const { exports, isCacheUsed } = runCachedBundle(new URL(${JSON.stringify(bundle.href)}), new URL(${JSON.stringify(cache.href)}))`,
+      "const response = await exports.default.fetch(new Request('https://identity.test/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }))",
+      'console.error(JSON.stringify({ isCacheUsed, status: response.status }))',
+    ].join('\n')
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: root, env: { PATH: process.env.PATH, DATABASE_URL: buildDatabaseUrl.toString() } },
+    )
+    expect(JSON.parse(stderr.trim().split('\n').at(-1) ?? '')).toEqual({
+      isCacheUsed: true,
+      status: 400,
+    })
   })
 
   test('the build command refuses to run without DATABASE_URL', async () => {
