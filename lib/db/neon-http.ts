@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-http'
 import { type Database, type Db, DISABLE_JIT } from './database.js'
 import { boundTimeout, timeLeftMs, toRoundTripSignal } from './deadline.js'
+import { postOverNodeHttp } from './http-post.js'
 
 /** Where one database's requests go and how long each may take; carried by each request. */
 type NeonRoute = { endpoint: string | undefined; timeoutMs: number }
@@ -19,12 +20,16 @@ function installRoutedFetch(): void {
     defaultEndpoint: string,
     init: RequestInit & Record<string, unknown>,
   ) => {
-    const { [ROUTE_OPTION]: route, ...rest } = init
+    const { [ROUTE_OPTION]: route, body, headers } = init
     const { endpoint, timeoutMs } = route as NeonRoute
     // Every round trip is bounded, by the request's deadline when that comes first. A batch that
     // timed out may still have committed; the client's retry then finds the customer already
     // written and answers as usual.
-    return fetch(endpoint ?? defaultEndpoint, { ...rest, signal: toRoundTripSignal(timeoutMs) })
+    return postOverNodeHttp(endpoint ?? defaultEndpoint, {
+      body: body as string,
+      headers: headers as Record<string, string>,
+      signal: toRoundTripSignal(timeoutMs),
+    })
   }
 }
 
