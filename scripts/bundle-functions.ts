@@ -75,6 +75,8 @@ await Promise.all(
       minifyWhitespace: true,
       minifySyntax: true,
       legalComments: 'none',
+      // ASCII only (non-ASCII text is escaped), so the loader reads it as Latin-1: a plain copy.
+      charset: 'ascii',
       logLevel: 'warning',
       plugins: [withoutPglite],
       // pg's optional native binding, not installed.

@@ -27,8 +27,9 @@ export type LoadedBundle = {
 /** Compiles and runs the CommonJS bundle at `bundle`, with `cachedData` when there is one. */
 export function runBundle(bundle: URL, cachedData?: Buffer): LoadedBundle {
   const filename = fileURLToPath(bundle)
-  // Node's own CommonJS wrapper, plus the bundle's import.meta.url.
-  const source = `(function (exports, require, module, __filename, __dirname, ${BUNDLE_URL_NAME}) {${readFileSync(filename, 'utf8')}\n})`
+  // Node's own CommonJS wrapper, plus the bundle's import.meta.url. The bundle is ASCII (esbuild's
+  // charset), so Latin-1 reads it unchanged, and faster than UTF-8's checks.
+  const source = `(function (exports, require, module, __filename, __dirname, ${BUNDLE_URL_NAME}) {${readFileSync(filename, 'latin1')}\n})`
   const script = new Script(source, { filename, ...(cachedData ? { cachedData } : {}) })
   const module = { exports: {} as Record<string, unknown> }
   const run = script.runInThisContext() as (...args: unknown[]) => void
