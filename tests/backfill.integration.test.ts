@@ -13,6 +13,7 @@ import { DEFAULT_MATCH_KEYS } from '../lib/guard/match-keys.js'
 import { toErasureHash } from '../lib/guard/writes.js'
 import { checkIntegrity } from '../lib/integrity/check.js'
 import { useTestDatabase, waitForAdvisoryWaiter } from './support/database.js'
+import { createTestClient } from './support/http.js'
 
 const GUARD = {
   matchKeys: DEFAULT_MATCH_KEYS,
@@ -261,6 +262,52 @@ not-a-date,secret@x.io,2
       )
     }
     expect((await checkIntegrity(suite.database)).violations).toEqual([])
+  })
+
+  describe('a customer the file touches changes between the plan and the lock', () => {
+    const NOW = new Date('2025-06-01T00:00:00Z')
+    const FILE = `createdAt,email,phoneNumber
+2024-01-01T00:00:00Z,a@x.io,1
+2024-01-02T00:00:00Z,b@x.io,1
+`
+    const ROWS = `select "id", "email", "phoneNumber", "linkedId", "linkPrecedence", "createdAt"
+      from "Contact" order by "id"`
+    const EVENTS = `select "kind", "primaryId", "contactIds", "absorbedIds" from "ContactEvent" order by "id"`
+    // The same identify call made during the backfill (after its plan, before its lock), then
+    // before it: the first must end as the second, which is identify's own result.
+    const compare = async (request: { email: string; phoneNumber: string }) => {
+      const identify = () => createTestClient(suite.database, { now: () => NOW }).identify(request)
+      const raced = await backfill(FILE, {
+        now: () => NOW,
+        beforeLock: async () => {
+          expect((await identify()).status).toBe(200)
+        },
+      })
+      const racedRows = await suite.database.query(ROWS)
+      const racedEvents = await suite.database.query(EVENTS)
+      expect((await checkIntegrity(suite.database)).violations).toEqual([])
+      await suite.database.query(
+        'truncate "Contact", "ContactEvent", "BlockedIdentifier", "ErasedIdentifier" restart identity',
+      )
+      expect((await identify()).status).toBe(200)
+      await backfill(FILE, { now: () => NOW })
+      expect(racedRows).toEqual(await suite.database.query(ROWS))
+      expect(racedEvents).toEqual(await suite.database.query(EVENTS))
+      return raced
+    }
+
+    test('is planned again under the lock, and ends as identify then the backfill would', async () => {
+      // The plan saw an empty table; identify then made a@x.io's customer, which the file's
+      // orders must join (stamped no older than it, linking rule 4).
+      const raced = await compare({ email: 'a@x.io', phoneNumber: '2' })
+      expect(raced.replanned).toBe(true)
+      expect(raced.rowsInserted).toBe(2)
+    })
+
+    test('a change to a customer the file does not touch keeps the plan', async () => {
+      const raced = await compare({ email: 'stranger@x.io', phoneNumber: '9' })
+      expect(raced.replanned).toBe(false)
+    })
   })
 
   test('the command prints the report and no identifier', () => {
