@@ -190,7 +190,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
       rowsInserted: plan.inserts.count,
       rowsRelinked: plan.relinks.length,
       quarantined: plan.quarantined.length,
-      events: plan.events.length,
+      events: plan.events.count,
       replanned,
       lockHeldMs,
       durationMs: Math.round(performance.now() - started),

@@ -97,18 +97,23 @@ export async function stagePlan(client: pg.ClientBase, plan: BackfillPlan): Prom
     client,
     `copy backfill_events (seq, kind, primary_id, contact_ids, absorbed_ids, joined_by, line,
        email_key, phone_key, at) from stdin`,
-    plan.events.map((event, seq) => [
-      seq,
-      event.kind,
-      event.primaryId,
-      array(event.contactIds),
-      array(event.absorbedIds),
-      event.joinedBy,
-      event.evidence?.line ?? null,
-      event.evidence?.emailKey ?? null,
-      event.evidence?.phoneKey ?? null,
-      event.at.toISOString(),
-    ]),
+    (function* () {
+      let seq = 0
+      for (const event of plan.events.all()) {
+        yield [
+          seq++,
+          event.kind,
+          event.primaryId,
+          array(event.contactIds),
+          array(event.absorbedIds),
+          event.joinedBy,
+          event.evidence?.line ?? null,
+          event.evidence?.emailKey ?? null,
+          event.evidence?.phoneKey ?? null,
+          event.at.toISOString(),
+        ]
+      }
+    })(),
   )
   await client.query('analyze backfill_new_rows; analyze backfill_links; analyze backfill_events')
 }

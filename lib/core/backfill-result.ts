@@ -6,7 +6,7 @@
  * customer changed; and the guard's events for each quarantine. Pure.
  */
 
-import type { CustomerBook } from './backfill-customers.js'
+import type { Customer, CustomerBook } from './backfill-customers.js'
 import type { BackfillEvent } from './backfill-quarantine.js'
 import { NONE, type RowTable } from './backfill-rows.js'
 import type { KeyRef } from './blocklist.js'
@@ -29,7 +29,8 @@ export type BackfillPlan = {
   inserts: { count: number; rows: () => Generator<PlannedRow> }
   relinks: Relink[]
   quarantined: (KeyRef & { at: Date })[]
-  events: BackfillEvent[]
+  /** The events in the order to record them: the plan's own, then one summary per customer. */
+  events: { count: number; all: () => Generator<BackfillEvent> }
   /** Orders refused because every key is blocked: how many, and the first lines. */
   unlinkable: { count: number; lines: number[] }
   summary: {
@@ -57,46 +58,30 @@ export type PlannerState = {
 
 /** Returns the plan the planner's state amounts to. */
 export function toBackfillPlan(state: PlannerState): BackfillPlan {
-  const { rows, customers, existing, events } = state
+  const { rows, customers, existing } = state
   const relinks: Relink[] = []
   let newCustomers = 0
   let largestMerged = 0
+  let summaries = 0
   for (const id of state.mergedExisting) {
     const row = existing.indexById.get(id)
     if (row !== undefined) largestMerged = Math.max(largestMerged, customers.of(row).rows.length)
   }
+  // One pass counts and finds the relinks; the summary events are made as they are read
+  // (`events.all`), so a million new customers cost no million event objects at once.
   for (const customer of customers.all()) {
     if (!customer.isTouched) continue
-    const primaryId = rows.id(customer.primary)
-    const linkOf = (row: number) => (row === customer.primary ? null : primaryId)
-    const added: number[] = []
+    let added = 0
     let relinked = 0
     for (const row of customer.rows) {
-      if (row >= existing.count) added.push(row)
-      else if ((rows.linkRead(row) === NONE ? null : rows.linkRead(row)) !== linkOf(row)) {
-        relinks.push({ id: rows.id(row), linkedId: linkOf(row) })
+      if (row >= existing.count) added++
+      else if (toLinkRead(rows, row) !== linkIn(customer, rows, row)) {
+        relinks.push({ id: rows.id(row), linkedId: linkIn(customer, rows, row) })
         relinked++
       }
     }
-    const addedIds = added.sort(rows.compareAge).map(rows.id)
-    const summary = (kind: BackfillEvent['kind'], contactIds: number[]) =>
-      events.push({
-        kind,
-        primaryId,
-        contactIds,
-        absorbedIds: [],
-        joinedBy: null,
-        evidence: null,
-        at: state.now,
-      })
-    if (added.length === customer.rows.length) {
-      newCustomers++
-      summary('customer_created', addedIds)
-    } else if (added.length > 0) {
-      summary('contact_linked', [primaryId, ...addedIds.filter((id) => id !== primaryId)])
-    } else if (relinked > 0) {
-      summary('customer_relinked', [primaryId])
-    }
+    if (added === customer.rows.length) newCustomers++
+    if (added > 0 || relinked > 0) summaries++
   }
   return {
     inserts: {
@@ -104,11 +89,10 @@ export function toBackfillPlan(state: PlannerState): BackfillPlan {
       // Planned rows are numbered in the order they were added: index order is id order.
       *rows() {
         for (let row = existing.count; row < rows.size(); row++) {
-          const { primary } = customers.of(row)
           yield {
             id: rows.id(row),
             line: rows.line(row),
-            linkedId: row === primary ? null : rows.id(primary),
+            linkedId: linkIn(customers.of(row), rows, row),
             at: rows.createdAt(row),
             hasEmail: rows.keyOf(row, 'email') !== NONE,
             hasPhone: rows.keyOf(row, 'phoneNumber') !== NONE,
@@ -118,7 +102,15 @@ export function toBackfillPlan(state: PlannerState): BackfillPlan {
     },
     relinks,
     quarantined: state.quarantined,
-    events,
+    events: {
+      count: state.events.length + summaries,
+      *all() {
+        yield* state.events
+        for (const customer of customers.all()) {
+          if (customer.isTouched) yield* toSummaryEvents(customer, state)
+        }
+      },
+    },
     unlinkable: state.unlinkable,
     summary: {
       newCustomers,
@@ -126,5 +118,36 @@ export function toBackfillPlan(state: PlannerState): BackfillPlan {
       largestMerged,
       unchangedOrders: state.unchangedOrders,
     },
+  }
+}
+
+// The link a row has as read, or null.
+const toLinkRead = (rows: RowTable, row: number) =>
+  rows.linkRead(row) === NONE ? null : rows.linkRead(row)
+
+// The link a row of `customer` ends with: none for its primary, else the primary's id.
+const linkIn = (customer: Customer, rows: RowTable, row: number) =>
+  row === customer.primary ? null : rows.id(customer.primary)
+
+// The event summing up what the plan did to one customer: created, rows added, or relinked.
+function* toSummaryEvents(customer: Customer, state: PlannerState): Generator<BackfillEvent> {
+  const { rows, existing } = state
+  const primaryId = rows.id(customer.primary)
+  const added = customer.rows.filter((row) => row >= existing.count)
+  const event = (kind: BackfillEvent['kind'], contactIds: number[]): BackfillEvent => ({
+    kind,
+    primaryId,
+    contactIds,
+    absorbedIds: [],
+    joinedBy: null,
+    evidence: null,
+    at: state.now,
+  })
+  const addedIds = added.sort(rows.compareAge).map(rows.id)
+  if (added.length === customer.rows.length) yield event('customer_created', addedIds)
+  else if (added.length > 0) {
+    yield event('contact_linked', [primaryId, ...addedIds.filter((id) => id !== primaryId)])
+  } else if (customer.rows.some((row) => toLinkRead(rows, row) !== linkIn(customer, rows, row))) {
+    yield event('customer_relinked', [primaryId])
   }
 }
