@@ -14,15 +14,9 @@ import type { GuardConfig } from '../guard/config.js'
 import { toKeyVersion } from '../guard/match-keys.js'
 import { createErasureFilter } from './erased.js'
 import { type InputFormat, type RejectedLine, type RejectedLines, streamOrders } from './input.js'
+import { insertStagedRows, type Placement, relinkStaged, reserveIds } from './placement.js'
 import { forEachSortedOrder, stageOrders, stagePlan } from './staging.js'
-import {
-  type ChangeMark,
-  CLUSTERS_LOCK,
-  hasChangedSince,
-  placeStagedPlan,
-  readTableState,
-  reserveIds,
-} from './store.js'
+import { type ChangeMark, CLUSTERS_LOCK, hasChangedSince, readTableState } from './store.js'
 
 /** How a backfill runs. */
 export type BackfillOptions = {
@@ -107,7 +101,6 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
   // Ctrl-C: closing the connection makes the server roll the transaction back.
   const abort = () => void client.end().catch(() => {})
   options.signal?.addEventListener('abort', abort, { once: true })
-  let lockedAt = 0
   let lockHeldMs = 0
   let replanned = false
   try {
@@ -140,37 +133,59 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
     await client.query('commit')
     if (!options.dryRun) {
       progress('locking')
-      await client.query(
-        `begin isolation level read committed;
-         set local jit = off; set local statement_timeout = 0; set local lock_timeout = '30s';
-         set local work_mem = '64MB'`,
-      )
-      await options.beforeLock?.()
-      await client.query(CLUSTERS_LOCK)
-      lockedAt = performance.now()
-      // A write planned from what the plan read may have committed before the lock: then the
-      // plan is made again, holding the lock, as the whole backfill used to be (bounded: once).
-      if (await hasChangedSince(client, planned.mark)) {
-        replanned = true
-        planned = await planFromTable(client, options, now, lap)
-      }
-      progress('writing')
-      const count = planned.plan.inserts.count
-      const first = count > 0 ? await reserveIds(client, count) : planned.firstNewId
-      if (first < planned.firstNewId) {
-        throw new Error('Invariant broken: the Contact id sequence is behind the table')
-      }
-      await placeStagedPlan(client, {
+      const requestId = `backfill-${randomUUID()}`
+      const place = (first: number): Placement => ({
         planned: planned.firstNewId,
         first,
+        count: planned.plan.inserts.count,
         quarantined: planned.plan.quarantined,
         keyVersion: toKeyVersion(options.guard.matchKeys),
-        requestId: `backfill-${randomUUID()}`,
+        requestId,
         now: now(),
       })
+      // The ids first, under a hold of the lock of a few milliseconds: then the rows and events
+      // go in before the lock, unseen until the commit.
+      let placement = place(planned.firstNewId)
+      if (placement.count > 0) {
+        const reserved = await holdLock(client, () => reserveIds(client, placement.count))
+        lockHeldMs += reserved.heldMs
+        placement = place(reserved.value)
+      }
+      const begin = () =>
+        client.query(
+          `begin isolation level read committed;
+           set local jit = off; set local statement_timeout = 0; set local lock_timeout = '30s';
+           set local work_mem = '64MB'`,
+        )
+      await begin()
+      await insertStagedRows(client, placement)
+      await options.beforeLock?.()
+      await client.query(CLUSTERS_LOCK)
+      let lockedAt = performance.now()
+      // A write that changes what the plan read may have committed before the lock: then all
+      // starts again holding the lock from the first statement, as the whole backfill used to be
+      // (bounded: once). The rows put in before go, and the transaction's id, which orders its
+      // events in the feed (lib/ledger/feed.ts), comes after that write's.
+      if (await hasChangedSince(client, planned.mark)) {
+        replanned = true
+        await client.query('rollback')
+        lockHeldMs += Math.round(performance.now() - lockedAt)
+        await begin()
+        await client.query(CLUSTERS_LOCK)
+        lockedAt = performance.now()
+        planned = await planFromTable(client, options, now, lap)
+        const count = planned.plan.inserts.count
+        placement = place(count > 0 ? await reserveIds(client, count) : planned.firstNewId)
+        await insertStagedRows(client, placement)
+      }
+      progress('writing')
+      if (placement.count > 0 && placement.first < planned.firstNewId) {
+        throw new Error('Invariant broken: the Contact id sequence is behind the table')
+      }
+      await relinkStaged(client, placement)
       await options.beforeCommit?.(client)
       await client.query('commit')
-      lockHeldMs = Math.round(performance.now() - lockedAt)
+      lockHeldMs += Math.round(performance.now() - lockedAt)
       lap('write')
     }
     progress('done')
@@ -205,6 +220,16 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
     options.signal?.removeEventListener('abort', abort)
     await client.end().catch(() => {})
   }
+}
+
+// Runs `work` in a transaction of its own holding the lock over all clusters exclusively.
+async function holdLock<T>(client: pg.ClientBase, work: () => Promise<T>) {
+  await client.query(`begin; set local lock_timeout = '30s'`)
+  await client.query(CLUSTERS_LOCK)
+  const lockedAt = performance.now()
+  const value = await work()
+  await client.query('commit')
+  return { value, heldMs: Math.round(performance.now() - lockedAt) }
 }
 
 // Reads the touched customers, streams the staged orders through the planner in identify's

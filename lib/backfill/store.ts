@@ -1,12 +1,10 @@
 /**
- * The backfill's statements against the live tables, on one node-postgres client: what it reads
- * (the customers the staged orders' keys touch, the blocklist, erasures, recorded pairs), how it
- * tells whether any of that changed since, and the set-based moves of the staged plan into place
- * (docs/decisions/014-backfill.md).
+ * What the backfill reads of the live tables, on one node-postgres client (the customers the
+ * staged orders' keys touch, the blocklist, erasures, recorded pairs), and how it tells whether
+ * any of that changed since (docs/decisions/014-backfill.md).
  */
 import type pg from 'pg'
 import type { BackfillRow } from '../core/backfill.js'
-import type { KeyRef } from '../core/blocklist.js'
 import type { MatchKeys } from '../core/contact.js'
 import { forEachCopiedRow } from './copy.js'
 
@@ -133,101 +131,26 @@ export async function readTableState(client: pg.ClientBase): Promise<TableState>
  * key; or any change to the blocklist or the erasures. Call it holding the lock over all clusters.
  */
 export async function hasChangedSince(client: pg.ClientBase, mark: ChangeMark): Promise<boolean> {
+  // The rows this transaction placed before the lock are its own, not a change.
+  const own = await client.query<{ xid: string | null }>(
+    `select (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text as "xid"`,
+  )
   const { rows } = await client.query<{ changed: boolean }>(
     `select exists (
-         select 1 from "Contact" c where age(c.xmin) <= age($1::xid) and (
+         select 1 from "Contact" c where age(c.xmin) <= age($1::xid) and c.xmin::text <> $3 and (
            c."id" in (select "id" from backfill_touched)
            or c."linkedId" in (select "id" from backfill_touched)
            or exists (select 1 from backfill_watched w where w.kind = 'email' and w.key = c."emailKey")
            or exists (select 1 from backfill_watched w
              where w.kind = 'phoneNumber' and w.key = c."phoneKey")))
        or exists (
-         select 1 from "ContactEvent" e where age(e.xmin) <= age($1::xid) and (
+         select 1 from "ContactEvent" e where age(e.xmin) <= age($1::xid) and e.xmin::text <> $3 and (
            exists (select 1 from backfill_watched w
              where w.kind = 'email' and w.key = e."evidenceEmailKey")
            or exists (select 1 from backfill_watched w
              where w.kind = 'phoneNumber' and w.key = e."evidencePhoneKey")))
        or (${GUARD_FINGERPRINT}) <> $2 as "changed"`,
-    [mark.xmin, mark.guard],
+    [mark.xmin, mark.guard, own.rows[0]?.xid ?? ''],
   )
   return rows[0]?.changed !== false
-}
-
-/**
- * Takes `count` ids from the table's sequence at once, under the lock over all clusters (no other
- * writer inserts meanwhile); returns the first.
- */
-export async function reserveIds(client: pg.ClientBase, count: number): Promise<number> {
-  const sequence = `pg_get_serial_sequence('"Contact"', 'id')`
-  const { rows } = await client.query<{ first: string }>(`select nextval(${sequence}) as "first"`)
-  const first = Number(rows[0]?.first)
-  if (count > 1) await client.query(`select setval(${sequence}, $1)`, [first + count - 1])
-  return first
-}
-
-/** How the staged plan is moved into place. */
-export type Placement = {
-  /** The plan's first new id, and the one the sequence handed out: ids from `planned` shift. */
-  planned: number
-  first: number
-  quarantined: (KeyRef & { at: Date })[]
-  keyVersion: string
-  requestId: string
-  now: Date
-}
-
-/** Moves the staged plan into the live tables: rows, links, quarantines, then the ledger. */
-export async function placeStagedPlan(client: pg.ClientBase, placement: Placement): Promise<void> {
-  const { planned, first, keyVersion, requestId, now } = placement
-  // $1 is the plan's first new id, $2 the shift: planned ids move, existing ones stay.
-  const shift = (column: string) => `${column} + (case when ${column} >= $1 then $2 else 0 end)`
-  const shifted = (column: string) =>
-    `array(select ${shift('x')} from unnest(${column}) with ordinality as u(x, n) order by n)`
-  const ids = [planned, first - planned]
-  // Rows first (a row may link to one inserted with it: foreign keys are checked at the end of
-  // the statement), then existing rows re-pointed, possibly at an inserted row. A value comes
-  // from the order's staged line unless the plan dropped it (erased).
-  await client.query(
-    `insert into "Contact" ("id", "email", "phoneNumber", "emailKey", "phoneKey", "keyVersion",
-       "linkedId", "linkPrecedence", "createdAt", "updatedAt")
-     select ${shift('n.id')}, case when n.has_email then o.email end,
-       case when n.has_phone then o.phone_number end, case when n.has_email then o.email_key end,
-       case when n.has_phone then o.phone_key end, $3, ${shift('n.link')},
-       (case when n.link is null then 'primary' else 'secondary' end)::"LinkPrecedence",
-       timestamptz 'epoch' + n.at * interval '1 millisecond',
-       timestamptz 'epoch' + n.at * interval '1 millisecond'
-     from backfill_new_rows n join backfill_orders o on o.line = n.line`,
-    [...ids, keyVersion],
-  )
-  await client.query(
-    `update "Contact" c set "linkedId" = ${shift('l.link')},
-       "linkPrecedence" = (case when l.link is null then 'primary' else 'secondary' end)::"LinkPrecedence",
-       "updatedAt" = $3
-     from backfill_links l where c."id" = l.id`,
-    [...ids, now],
-  )
-  if (placement.quarantined.length > 0) {
-    await client.query(
-      `insert into "BlockedIdentifier" ("kind", "key", "value", "reason", "createdAt")
-       select kind, key, key, 'auto', at from unnest($1::text[], $2::text[], $3::timestamptz[]) as q(kind, key, at)
-       on conflict do nothing`,
-      [
-        placement.quarantined.map((ref) => ref.kind),
-        placement.quarantined.map((ref) => ref.key),
-        placement.quarantined.map((ref) => ref.at),
-      ],
-    )
-  }
-  await client.query(
-    `insert into "ContactEvent" ("kind", "primaryId", "contactIds", "absorbedIds", "joinedBy",
-       "evidenceEmail", "evidencePhoneNumber", "evidenceEmailKey", "evidencePhoneKey",
-       "requestId", "createdAt")
-     select e.kind, ${shift('e.primary_id')}, ${shifted('e.contact_ids')},
-       ${shifted('e.absorbed_ids')}, e.joined_by,
-       case when e.email_key is not null then o.email end,
-       case when e.phone_key is not null then o.phone_number end, e.email_key, e.phone_key, $3, e.at
-     from backfill_events e left join backfill_orders o on o.line = e.line
-     order by e.seq`,
-    [...ids, requestId],
-  )
 }

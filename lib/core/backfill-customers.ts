@@ -3,6 +3,7 @@
  * order costs time in the rows it touches, never in its customer's size. Pure.
  */
 
+import type { BackfillRow } from './backfill.js'
 import { NONE, type RowTable } from './backfill-rows.js'
 import type { IdentifierKind } from './contact.js'
 
@@ -99,4 +100,62 @@ export function createCustomerBook(
       return into
     },
   }
+}
+
+/**
+ * Adds the rows read to `rows` and makes their linked components customers, each led by its root
+ * (or, for a cycle an older service left, its oldest row), as lib/core/linking.ts `findLeaders`
+ * decides; returns how many rows were read and each one's index by id.
+ */
+export function addExistingCustomers(
+  read: Iterable<BackfillRow>,
+  rows: RowTable,
+  customers: CustomerBook,
+) {
+  const indexById = new Map<number, number>()
+  for (const row of read) {
+    const index = rows.add(
+      { id: row.id, at: row.at, link: row.linkedId ?? NONE, line: 0 },
+      row.emailKey,
+      row.phoneKey,
+    )
+    indexById.set(row.id, index)
+  }
+  const count = rows.size()
+  const parent = Array.from({ length: count }, (_, index) => index)
+  const find = (index: number): number => {
+    let root = index
+    while (parent[root] !== root) root = parent[root] as number
+    for (let at = index; at !== root; ) {
+      const up = parent[at] as number
+      parent[at] = root
+      at = up
+    }
+    return root
+  }
+  const parentOf = (index: number) => {
+    const link = rows.linkRead(index)
+    return link === NONE ? undefined : indexById.get(link)
+  }
+  for (let index = 0; index < count; index++) {
+    const up = parentOf(index)
+    if (up !== undefined) parent[find(index)] = find(up)
+  }
+  const components = new Map<number, { members: number[]; leader: number }>()
+  const byAge = Array.from({ length: count }, (_, index) => index).sort(rows.compareAge)
+  for (const index of byAge) {
+    const root = find(index)
+    const component = components.get(root)
+    if (component === undefined) components.set(root, { members: [index], leader: index })
+    else {
+      component.members.push(index)
+      if (parentOf(index) === undefined && parentOf(component.leader) !== undefined) {
+        component.leader = index
+      }
+    }
+  }
+  for (const { members, leader } of components.values()) {
+    customers.make(members, leader, [rows.id(leader)])
+  }
+  return { count, indexById }
 }

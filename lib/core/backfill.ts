@@ -20,7 +20,12 @@
  * 6. The result is the end state only (lib/core/backfill-result.ts).
  */
 
-import { type Customer, createCustomerBook, toRefText } from './backfill-customers.js'
+import {
+  addExistingCustomers,
+  type Customer,
+  createCustomerBook,
+  toRefText,
+} from './backfill-customers.js'
 import { type BackfillEvent, createPairIndex, quarantineValue } from './backfill-quarantine.js'
 import { type BackfillPlan, toBackfillPlan } from './backfill-result.js'
 import { createRowTable, NONE } from './backfill-rows.js'
@@ -81,7 +86,7 @@ export function createBackfillPlanner(input: BackfillInput) {
     (kind, key) => isBuiltIn(kind, key) || isStoreBlocked(kind, key),
   )
   const pairs = createPairIndex(input.pairs)
-  const existing = groupExisting(input.rows, rows, customers)
+  const existing = addExistingCustomers(input.rows, rows, customers)
   const events: BackfillEvent[] = []
   const quarantined: (KeyRef & { at: Date })[] = []
   const unlinkable = { count: 0, lines: [] as number[] }
@@ -227,61 +232,6 @@ export function planBackfill(input: BackfillInput, orders: Iterable<PlannedOrder
   const planner = createBackfillPlanner(input)
   for (const order of orders) planner.apply(order)
   return planner.finish()
-}
-
-// The existing rows, grouped into their linked components, each led by its root (or, for a
-// cycle an older service left, its oldest row), as lib/core/linking.ts `findLeaders` decides.
-function groupExisting(
-  read: Iterable<BackfillRow>,
-  rows: ReturnType<typeof createRowTable>,
-  customers: ReturnType<typeof createCustomerBook>,
-) {
-  const indexById = new Map<number, number>()
-  for (const row of read) {
-    const index = rows.add(
-      { id: row.id, at: row.at, link: row.linkedId ?? NONE, line: 0 },
-      row.emailKey,
-      row.phoneKey,
-    )
-    indexById.set(row.id, index)
-  }
-  const count = rows.size()
-  const parent = Array.from({ length: count }, (_, index) => index)
-  const find = (index: number): number => {
-    let root = index
-    while (parent[root] !== root) root = parent[root] as number
-    for (let at = index; at !== root; ) {
-      const up = parent[at] as number
-      parent[at] = root
-      at = up
-    }
-    return root
-  }
-  const parentOf = (index: number) => {
-    const link = rows.linkRead(index)
-    return link === NONE ? undefined : indexById.get(link)
-  }
-  for (let index = 0; index < count; index++) {
-    const up = parentOf(index)
-    if (up !== undefined) parent[find(index)] = find(up)
-  }
-  const components = new Map<number, { members: number[]; leader: number }>()
-  const byAge = Array.from({ length: count }, (_, index) => index).sort(rows.compareAge)
-  for (const index of byAge) {
-    const root = find(index)
-    const component = components.get(root)
-    if (component === undefined) components.set(root, { members: [index], leader: index })
-    else {
-      component.members.push(index)
-      if (parentOf(index) === undefined && parentOf(component.leader) !== undefined) {
-        component.leader = index
-      }
-    }
-  }
-  for (const { members, leader } of components.values()) {
-    customers.make(members, leader, [rows.id(leader)])
-  }
-  return { count, indexById }
 }
 
 function toJoinedBy(hasEmail: boolean, hasPhone: boolean): JoinedBy | null {
