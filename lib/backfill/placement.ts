@@ -33,8 +33,10 @@ export type Placement = {
 
 // $1 is the plan's first new id, $2 the shift: planned ids move, existing ones stay.
 const shift = (column: string) => `${column} + (case when ${column} >= $1 then $2 else 0 end)`
+// An array of ids, shifted: rebuilt only when the ids moved at all (they mostly do not).
 const shifted = (column: string) =>
-  `array(select ${shift('x')} from unnest(${column}) with ordinality as u(x, n) order by n)`
+  `case when $2 = 0 then ${column} else
+     array(select ${shift('x')} from unnest(${column}) with ordinality as u(x, n) order by n) end`
 
 /**
  * Inserts the staged rows and events, with the ids reserved for them. Runs before the lock: no

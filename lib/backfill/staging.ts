@@ -15,6 +15,9 @@ export async function stageOrders(
 ): Promise<number> {
   // `links`: whether the key may link. A built-in blocked value, held by any number of strangers,
   // never joins anything, so the read of the touched customers never starts from one.
+  // Room for the staged file in memory before it spills (set before the session's first
+  // temporary table, as PostgreSQL requires).
+  await client.query(`set temp_buffers = '256MB'`)
   await client.query(
     `create temp table backfill_orders (line integer, at bigint, email text, phone_number text,
        email_key text, phone_key text, email_links boolean, phone_links boolean)`,

@@ -14,7 +14,7 @@ export type TableState = {
   blocked: Set<string>
   pairs: MatchKeys[]
   erased: Map<string, number>
-  /** Above every id the table has used: the first id a planned row may take. */
+  /** Above every id the table and its sequence have used: the first id a planned row takes. */
   firstNewId: number
   /** What the re-check under the lock compares with (`hasChangedSince`). */
   mark: ChangeMark
@@ -108,7 +108,10 @@ export async function readTableState(client: pg.ClientBase): Promise<TableState>
     `select "kind", "keyHash", (extract(epoch from "erasedAt") * 1000)::float8 as "at" from "ErasedIdentifier"`,
   )
   const top = await client.query<{ id: number; xmin: string; guard: string }>(
-    `select coalesce(max("id"), 0)::integer as "id",
+    // The sequence may be past the table (ids burnt by rolled-back inserts): the plan numbers its
+    // rows from where the sequence stands, so they usually keep their ids when placed.
+    `select greatest(coalesce(max("id"), 0),
+         coalesce(pg_sequence_last_value(pg_get_serial_sequence('"Contact"', 'id')::regclass), 0))::integer as "id",
        (pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text as "xmin",
        (${GUARD_FINGERPRINT}) as "guard"
      from "Contact"`,
