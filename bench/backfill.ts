@@ -1,8 +1,8 @@
 // The backfill's figure (issue 13): a file of ORDERS orders (default 1,000,000) loaded into a
 // table already holding 100,000 rows, through node-postgres to a local PostgreSQL, by the same code
 // `npm run backfill` runs: the command itself, once as a dry run and once for real.
-// `npx tsx bench/backfill.ts [ORDERS]`; BENCH_DATABASE_URL names a server instead of the embedded
-// one. The file is CSV, unsorted, with repeat customers, customers already
+// `npx tsx bench/backfill.ts [ORDERS] [--people N] [--dry-run-only]`; BENCH_DATABASE_URL names a
+// server instead of the embedded one. The file is CSV, unsorted, with repeat customers, customers already
 // in the table, second emails that merge customers, and placeholders.
 import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
@@ -15,9 +15,19 @@ import type { BackfillReport } from '../lib/backfill/run.js'
 import { DEFAULT_MATCH_KEYS, toKeyVersion } from '../lib/guard/match-keys.js'
 import { createBenchDatabase, startServer } from './postgres.js'
 
-const ORDERS = Number(process.argv[2] ?? 1_000_000)
+const args = process.argv.slice(2)
+const option = (name: string) => {
+  const at = args.indexOf(name)
+  return at < 0 ? undefined : args[at + 1]
+}
+const ORDERS = Number(
+  args.find((arg, index) => /^\d+$/.test(arg) && !args[index - 1]?.startsWith('--')) ?? 1_000_000,
+)
 const EXISTING_CUSTOMERS = 50_000 // two rows each: 100,000 rows
-const PEOPLE = 400_000
+// How many people place the orders: fewer repeat them more (memory follows people, not lines).
+const PEOPLE = Number(option('--people') ?? 400_000)
+// Only the dry run: a file of 10^7 lines, say, to show memory without writing it.
+const isDryRunOnly = args.includes('--dry-run-only')
 const DAY = 86_400_000
 const T0 = Date.parse('2023-01-01T00:00:00Z')
 
@@ -86,9 +96,12 @@ try {
     return JSON.parse(last) as BackfillReport
   }
   const dry = run('--dry-run')
-  const report = run()
+  const report = isDryRunOnly ? dry : run()
   const figure = {
     orders: ORDERS,
+    people: PEOPLE,
+    isDryRunOnly,
+    dryRunPeakRssMiB: dry.peakRssMiB,
     fileMiB: Math.round(statSync(path).size / 2 ** 20),
     existingRows: EXISTING_CUSTOMERS * 2,
     generatedMs,
@@ -108,7 +121,7 @@ try {
   }
   process.stdout.write(`${JSON.stringify(figure)}\n`)
   process.stdout.write(
-    `Backfill: ${ORDERS.toLocaleString('en')} orders into ${(EXISTING_CUSTOMERS * 2).toLocaleString('en')} rows in ${(report.durationMs / 1000).toFixed(1)} s (dry run ${(dry.durationMs / 1000).toFixed(1)} s), identify writes held ${(report.lockHeldMs / 1000).toFixed(1)} s, peak RSS ${report.peakRssMiB} MiB, load average ${load}\n`,
+    `Backfill: ${ORDERS.toLocaleString('en')} orders into ${(EXISTING_CUSTOMERS * 2).toLocaleString('en')} rows in ${(report.durationMs / 1000).toFixed(1)} s (dry run ${(dry.durationMs / 1000).toFixed(1)} s), ${isDryRunOnly ? 'only the dry run' : `identify writes held ${(report.lockHeldMs / 1000).toFixed(1)} s`}, peak RSS ${report.peakRssMiB} MiB (dry run ${dry.peakRssMiB} MiB), ${PEOPLE.toLocaleString('en')} people, load average ${load}\n`,
   )
 } finally {
   rmSync(path, { force: true })

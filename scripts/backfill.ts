@@ -3,6 +3,7 @@
 // input. Exits 1 when the file cannot be read (or a line is bad under --strict), 2 on any other
 // failure; either way nothing was written.
 import { createReadStream, statSync } from 'node:fs'
+import { PassThrough } from 'node:stream'
 import { Bar, Presets } from 'cli-progress'
 import { BackfillInputError, type InputFormat } from '../lib/backfill/input.js'
 import { formatReport } from '../lib/backfill/report.js'
@@ -52,12 +53,18 @@ try {
   const args = parseArgs(process.argv.slice(2))
   const env = readEnv()
   if (env.DATABASE_URL === undefined) throw new Error('DATABASE_URL is required (a PostgreSQL URL)')
-  const input = args.file === '-' ? process.stdin : createReadStream(args.file)
   const size = args.file === '-' ? 0 : statSync(args.file).size
   let bytes = 0
-  input.on('data', (chunk: Buffer | string) => {
-    bytes += chunk.length
-  })
+  // Counted as they pass, not by a 'data' listener: that would let the file flow away before
+  // the backfill, which connects first, starts reading.
+  const input = (args.file === '-' ? process.stdin : createReadStream(args.file)).pipe(
+    new PassThrough({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length
+        done(null, chunk)
+      },
+    }),
+  )
   const bar = process.stderr.isTTY
     ? new Bar(
         {

@@ -123,39 +123,55 @@ export function createOrderParser(config: MatchKeyConfig) {
   }
 }
 
-/** Reads every order of `input`; `onRecord` is called per line read (progress). */
-export async function readOrders(
+/** The lines a read skipped: the first `MAX_REPORTED`, and how many. */
+export type RejectedLines = Pick<OrdersRead, 'rejected' | 'rejectedCount'>
+
+/** How a file is read. */
+export type ReadOptions = {
+  format: InputFormat
+  strict: boolean
+  matchKeys: MatchKeyConfig
+  /** Called per line read (progress). */
+  onRecord?: (line: number) => void
+}
+
+/**
+ * Yields the valid orders of `input` in file order, one at a time (nothing is kept), and counts
+ * the lines it skips in `skipped`; throws BackfillInputError as `readOrders` does.
+ */
+export async function* streamOrders(
   input: Readable,
-  options: {
-    format: InputFormat
-    strict: boolean
-    matchKeys: MatchKeyConfig
-    onRecord?: (line: number) => void
-  },
-): Promise<OrdersRead> {
-  const read: OrdersRead = { orders: [], rejected: [], rejectedCount: 0 }
+  options: ReadOptions,
+  skipped: RejectedLines,
+): AsyncGenerator<BackfillOrder> {
   const toOrder = createOrderParser(options.matchKeys)
-  const take = (record: OrderRecord | string, line: number) => {
+  const records = options.format === 'csv' ? readCsv(input) : readNdjson(input)
+  for await (const [record, line] of records) {
     const order = typeof record === 'string' ? record : toOrder(record, line)
-    if (typeof order !== 'string') {
-      read.orders.push(order)
-    } else {
-      if (options.strict) throw new BackfillInputError(`line ${line}: ${order} (--strict)`)
-      read.rejectedCount++
-      if (read.rejected.length < MAX_REPORTED) read.rejected.push({ line, reason: order })
-    }
     options.onRecord?.(line)
+    if (typeof order !== 'string') {
+      yield order
+      continue
+    }
+    if (options.strict) throw new BackfillInputError(`line ${line}: ${order} (--strict)`)
+    skipped.rejectedCount++
+    if (skipped.rejected.length < MAX_REPORTED) skipped.rejected.push({ line, reason: order })
   }
-  if (options.format === 'csv') await readCsv(input, take)
-  else await readNdjson(input, take)
+}
+
+/** Reads every order of `input` into memory: for small files and tests. */
+export async function readOrders(input: Readable, options: ReadOptions): Promise<OrdersRead> {
+  const read: OrdersRead = { orders: [], rejected: [], rejectedCount: 0 }
+  for await (const order of streamOrders(input, options, read)) read.orders.push(order)
   return read
 }
 
 type OrderRecord = { createdAt: unknown; email: unknown; phoneNumber: unknown }
 
-type Take = (record: OrderRecord | string, line: number) => void
+// A record and its line, or the reason its line is refused.
+type ReadRecord = [OrderRecord | string, number]
 
-async function readCsv(input: Readable, take: Take): Promise<void> {
+async function* readCsv(input: Readable): AsyncGenerator<ReadRecord> {
   const parser = input.pipe(parse({ bom: true, info: true, relax_column_count: true }))
   let columns: string[] | undefined
   try {
@@ -169,11 +185,11 @@ async function readCsv(input: Readable, take: Take): Promise<void> {
       }
       if (record.length === 1 && record[0]?.trim() === '') continue
       if (record.length !== columns.length) {
-        take(`${record.length} fields where the header has ${columns.length}`, info.lines)
+        yield [`${record.length} fields where the header has ${columns.length}`, info.lines]
         continue
       }
       const fields = Object.fromEntries(columns.map((name, index) => [name, record[index]]))
-      take(fields as OrderRecord, info.lines)
+      yield [fields as OrderRecord, info.lines]
     }
   } catch (error) {
     if (error instanceof BackfillInputError) throw error
@@ -185,7 +201,6 @@ async function readCsv(input: Readable, take: Take): Promise<void> {
   }
   if (columns === undefined) throw new BackfillInputError('the file is empty: no header row')
 }
-
 function checkHeader(names: string[]): string[] {
   const known = new Set<string>([...REQUIRED, ...OPTIONAL])
   const unknown = names.filter((name) => !known.has(name))
@@ -198,7 +213,7 @@ function checkHeader(names: string[]): string[] {
   return names
 }
 
-async function readNdjson(input: Readable, take: Take): Promise<void> {
+async function* readNdjson(input: Readable): AsyncGenerator<ReadRecord> {
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
   let line = 0
   for await (const text of lines) {
@@ -209,13 +224,13 @@ async function readNdjson(input: Readable, take: Take): Promise<void> {
       // identify's own parser: a phone number sent as a JSON number must be exact.
       record = parseExactJson(text)
     } catch {
-      take('not a JSON object', line)
+      yield ['not a JSON object', line]
       continue
     }
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      take('not a JSON object', line)
+      yield ['not a JSON object', line]
       continue
     }
-    take(record as OrderRecord, line)
+    yield [record as OrderRecord, line]
   }
 }

@@ -23,7 +23,7 @@ export function formatReport(report: BackfillReport): string[] {
     `Rows ${would}inserted: ${report.rowsInserted}; existing rows ${would}re-linked: ${report.rowsRelinked}`,
     `Values ${would}quarantined: ${report.quarantined}`,
     `Ledger events ${would}recorded: ${report.events}`,
-    `Time: ${(report.durationMs / 1000).toFixed(1)} s${report.dryRun ? '' : `; identify writes held for ${(report.lockHeldMs / 1000).toFixed(1)} s`}; peak RSS ${report.peakRssMiB} MiB`,
+    `Time: ${(report.durationMs / 1000).toFixed(1)} s${report.dryRun ? '' : `; identify writes held for ${(report.lockHeldMs / 1000).toFixed(1)} s${report.replanned ? ' (planned again under the lock: what the plan read had changed)' : ''}`}; peak RSS ${report.peakRssMiB} MiB`,
   ]
   return lines
 }

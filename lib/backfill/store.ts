@@ -1,233 +1,159 @@
 /**
- * The backfill's statements, on one node-postgres client: what it reads (the customers the file's
- * keys touch, the blocklist, erasures, recorded pairs) and the set-based writes, each fed by COPY,
- * so a million orders cost a handful of statements (docs/decisions/014-backfill.md).
+ * What the backfill reads of the live tables, on one node-postgres client (the customers the
+ * staged orders' keys touch, the blocklist, erasures, recorded pairs), and how it tells whether
+ * any of that changed since (docs/decisions/014-backfill.md).
  */
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
-import type { BackfillEvent, BackfillInsert } from '../core/backfill.js'
-import type { KeyRef } from '../core/blocklist.js'
-import type { ContactRow, MatchKeys } from '../core/contact.js'
-import type { Relink } from '../core/regroup.js'
+import type { BackfillRow } from '../core/backfill.js'
+import type { MatchKeys } from '../core/contact.js'
+import { forEachCopiedRow } from './copy.js'
 
 /** What the backfill reads before it plans. */
 export type TableState = {
-  rows: ContactRow[]
+  rows: BackfillRow[]
   blocked: Set<string>
   pairs: MatchKeys[]
   erased: Map<string, number>
-  /** Above every id the table has used: the first id a planned row may take. */
+  /** Above every id the table and its sequence have used: the first id a planned row takes. */
   firstNewId: number
+  /** What the re-check under the lock compares with (`hasChangedSince`). */
+  mark: ChangeMark
 }
+
+/** The read's snapshot: its oldest running transaction, and the guard tables' fingerprints. */
+export type ChangeMark = { xmin: string; guard: string }
 
 /** The lock over all clusters: every identify and guard write shares it (drizzle/0008). */
 export const CLUSTERS_LOCK = `select pg_advisory_xact_lock(hashtext('Contact.clusters'), 0)`
 
-// COPY's text format: backslash, tab and line breaks escaped; \N is null.
-const field = (value: string | number | null): string =>
-  value === null
-    ? '\\N'
-    : String(value).replace(/[\\\t\n\r]/g, (c) =>
-        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-      )
+// The blocklist and the erasures, in one line: small tables, compared whole.
+const GUARD_FINGERPRINT = `select
+  (select count(*) || ':' || coalesce(md5(string_agg("kind" || ':' || "key" || ':' || "reason", ','
+     order by "kind", "key")), '') from "BlockedIdentifier") || '/' ||
+  (select count(*) || ':' || coalesce(md5(string_agg("kind" || ':' || "keyHash" || ':' || "erasedAt",
+     ',' order by "kind", "keyHash")), '') from "ErasedIdentifier") as "guard"`
 
-/** Streams `rows` into `copy` (a `COPY ... from stdin` statement) in text format. */
-export async function copyRows(
-  client: pg.ClientBase,
-  copy: string,
-  rows: Iterable<(string | number | null)[]>,
-): Promise<void> {
-  function* lines() {
-    let chunk = ''
-    for (const row of rows) {
-      chunk += `${row.map(field).join('\t')}\n`
-      if (chunk.length > 1 << 16) {
-        yield chunk
-        chunk = ''
-      }
-    }
-    if (chunk !== '') yield chunk
-  }
-  await pipeline(Readable.from(lines()), client.query(copyFrom(copy)))
-}
-
-/** Reads what the plan needs: the customers `keys` touch and the guard's state. */
-export async function readTableState(
-  client: pg.ClientBase,
-  keys: Iterable<KeyRef>,
-): Promise<TableState> {
-  await client.query('create temp table backfill_keys (kind text, key text) on commit drop')
-  await copyRows(
-    client,
-    'copy backfill_keys (kind, key) from stdin',
-    (function* () {
-      for (const ref of keys) yield [ref.kind, ref.key]
-    })(),
+/**
+ * Reads what the plan needs, for the keys of `backfill_orders` that may link, and leaves in the
+ * session `backfill_touched` (the ids read) and `backfill_watched` (their keys and the file's).
+ */
+export async function readTableState(client: pg.ClientBase): Promise<TableState> {
+  await client.query(
+    `drop table if exists backfill_touched, backfill_watched;
+     create temp table backfill_watched as
+       select distinct 'email' as kind, email_key as key from backfill_orders where email_links
+       union select 'phoneNumber', phone_key from backfill_orders where phone_links;
+     analyze backfill_watched`,
   )
-  await client.query('analyze backfill_keys')
   // Whole linked components, as identify's read takes them (lib/identify/cluster-read.ts): the
   // live rows holding a key, their ancestors, and every descendant of those. `union` stops cycles.
-  const rows = await client.query<
-    [number, string | null, string | null, string | null, string | null, number | null, number]
-  >({
-    rowMode: 'array',
-    text: `
-      with recursive
-        anchors as (
-          select c."id" from "Contact" c join backfill_keys k
-            on k.kind = 'email' and c."emailKey" = k.key where c."deletedAt" is null
-          union
-          select c."id" from "Contact" c join backfill_keys k
-            on k.kind = 'phoneNumber' and c."phoneKey" = k.key where c."deletedAt" is null),
-        ancestors as (
-          select c."id", c."linkedId" from "Contact" c where c."id" in (select "id" from anchors)
-          union
-          select p."id", p."linkedId" from ancestors a
-          join "Contact" p on p."id" = a."linkedId" and p."deletedAt" is null),
-        members as (
-          select "id" from ancestors
-          union
-          select c."id" from members m
-          join "Contact" c on c."linkedId" = m."id" and c."deletedAt" is null)
-      select "id", "email", "phoneNumber", "emailKey", "phoneKey", "linkedId",
-        (extract(epoch from "createdAt") * 1000)::float8
-      from "Contact" where "id" in (select "id" from members)`,
-  })
-  // One after another: a client runs one statement at a time anyway.
+  await client.query(
+    `create temp table backfill_touched as
+     with recursive
+       anchors as (
+         select c."id" from "Contact" c join backfill_watched k
+           on k.kind = 'email' and c."emailKey" = k.key where c."deletedAt" is null
+         union
+         select c."id" from "Contact" c join backfill_watched k
+           on k.kind = 'phoneNumber' and c."phoneKey" = k.key where c."deletedAt" is null),
+       ancestors as (
+         select c."id", c."linkedId" from "Contact" c where c."id" in (select "id" from anchors)
+         union
+         select p."id", p."linkedId" from ancestors a
+         join "Contact" p on p."id" = a."linkedId" and p."deletedAt" is null),
+       members as (
+         select "id" from ancestors
+         union
+         select c."id" from members m
+         join "Contact" c on c."linkedId" = m."id" and c."deletedAt" is null)
+     select "id" from members;
+     analyze backfill_touched`,
+  )
+  const rows: BackfillRow[] = []
+  await forEachCopiedRow(
+    client,
+    `copy (select c."id", c."emailKey", c."phoneKey", c."linkedId",
+       (extract(epoch from c."createdAt") * 1000)::bigint
+     from "Contact" c join backfill_touched t on t."id" = c."id") to stdout`,
+    ([id, emailKey, phoneKey, linkedId, at]) =>
+      rows.push({
+        id: Number(id),
+        emailKey: emailKey ?? null,
+        phoneKey: phoneKey ?? null,
+        linkedId: linkedId === null || linkedId === undefined ? null : Number(linkedId),
+        at: Number(at),
+      }),
+  )
+  // The touched rows' keys are watched too: a pair naming one can split them in a quarantine.
+  await client.query(
+    `insert into backfill_watched
+       select 'email', c."emailKey" from "Contact" c join backfill_touched t on t."id" = c."id"
+       where c."emailKey" is not null
+       union select 'phoneNumber', c."phoneKey" from "Contact" c join backfill_touched t
+         on t."id" = c."id" where c."phoneKey" is not null
+       except select kind, key from backfill_watched;
+     create index on backfill_watched (kind, key); analyze backfill_watched`,
+  )
   const blocked = await client.query<{ kind: string; key: string }>(
     `select "kind", "key" from "BlockedIdentifier"`,
   )
   const pairs = await client.query<MatchKeys>(
-    `select "evidenceEmailKey" as "emailKey", "evidencePhoneKey" as "phoneKey" from "ContactEvent"
-     where "evidenceEmailKey" is not null and "evidencePhoneKey" is not null`,
+    `select "evidenceEmailKey" as "emailKey", "evidencePhoneKey" as "phoneKey" from "ContactEvent" e
+     where "evidenceEmailKey" is not null and "evidencePhoneKey" is not null and (
+       exists (select 1 from backfill_watched w where w.kind = 'email' and w.key = e."evidenceEmailKey")
+       or exists (select 1 from backfill_watched w
+         where w.kind = 'phoneNumber' and w.key = e."evidencePhoneKey"))`,
   )
   const erased = await client.query<{ kind: string; keyHash: string; at: number }>(
     `select "kind", "keyHash", (extract(epoch from "erasedAt") * 1000)::float8 as "at" from "ErasedIdentifier"`,
   )
-  const top = await client.query<{ id: number }>(
-    `select coalesce(max("id"), 0)::integer as "id" from "Contact"`,
+  const top = await client.query<{ id: number; xmin: string; guard: string }>(
+    // The sequence may be past the table (ids burnt by rolled-back inserts): the plan numbers its
+    // rows from where the sequence stands, so they usually keep their ids when placed.
+    `select greatest(coalesce(max("id"), 0),
+         coalesce(pg_sequence_last_value(pg_get_serial_sequence('"Contact"', 'id')::regclass), 0))::integer as "id",
+       (pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text as "xmin",
+       (${GUARD_FINGERPRINT}) as "guard"
+     from "Contact"`,
   )
+  const [{ id, xmin, guard }] = top.rows as [{ id: number; xmin: string; guard: string }]
   return {
-    rows: rows.rows.map(([id, email, phoneNumber, emailKey, phoneKey, linkedId, at]) => ({
-      id,
-      email,
-      phoneNumber,
-      emailKey,
-      phoneKey,
-      linkedId,
-      linkPrecedence: linkedId === null ? 'primary' : 'secondary',
-      createdAt: new Date(at),
-    })),
+    rows,
     blocked: new Set(blocked.rows.map((row) => `${row.kind}:${row.key}`)),
     pairs: pairs.rows,
     erased: new Map(erased.rows.map((row) => [`${row.kind}:${row.keyHash}`, row.at])),
-    firstNewId: (top.rows[0]?.id ?? 0) + 1,
+    firstNewId: id + 1,
+    mark: { xmin, guard },
   }
 }
 
 /**
- * Takes `count` ids from the table's sequence at once, under the lock over all clusters (no other
- * writer inserts meanwhile); returns the first.
+ * Whether anything the plan read may have changed since `mark`: a row written since its snapshot
+ * (by a transaction at or after its oldest running one, so possibly a false alarm, never a miss)
+ * that is a touched row, points at one, or holds a watched key; a recorded pair naming a watched
+ * key; or any change to the blocklist or the erasures. Call it holding the lock over all clusters.
  */
-export async function reserveIds(client: pg.ClientBase, count: number): Promise<number> {
-  const sequence = `pg_get_serial_sequence('"Contact"', 'id')`
-  const { rows } = await client.query<{ first: string }>(`select nextval(${sequence}) as "first"`)
-  const first = Number(rows[0]?.first)
-  if (count > 1) await client.query(`select setval(${sequence}, $1)`, [first + count - 1])
-  return first
-}
-
-/** What the backfill writes, with the ids the database will hold. */
-export type BackfillWrites = {
-  inserts: BackfillInsert[]
-  relinks: Relink[]
-  quarantined: (KeyRef & { at: Date })[]
-  events: BackfillEvent[]
-  keyVersion: string
-  requestId: string
-  now: Date
-}
-
-const iso = (date: Date) => date.toISOString()
-const array = (ids: readonly number[]) => `{${ids.join(',')}}`
-
-/** Writes `writes` in the client's transaction: rows, links, quarantines, then the ledger. */
-export async function writeBackfill(client: pg.ClientBase, writes: BackfillWrites): Promise<void> {
-  const { keyVersion, requestId } = writes
-  // Rows first (a row may link to one inserted with it: foreign keys are checked at the end of
-  // the statement), then existing rows re-pointed, possibly at an inserted row.
-  await copyRows(
-    client,
-    `copy "Contact" ("id", "email", "phoneNumber", "emailKey", "phoneKey", "keyVersion",
-       "linkedId", "linkPrecedence", "createdAt", "updatedAt") from stdin`,
-    (function* () {
-      for (const row of writes.inserts) {
-        const at = iso(row.createdAt)
-        yield [
-          row.id,
-          row.email,
-          row.phoneNumber,
-          row.emailKey,
-          row.phoneKey,
-          keyVersion,
-          row.linkedId,
-          row.linkedId === null ? 'primary' : 'secondary',
-          at,
-          at,
-        ]
-      }
-    })(),
+export async function hasChangedSince(client: pg.ClientBase, mark: ChangeMark): Promise<boolean> {
+  // The rows this transaction placed before the lock are its own, not a change.
+  const own = await client.query<{ xid: string | null }>(
+    `select (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text as "xid"`,
   )
-  if (writes.relinks.length > 0) {
-    await client.query('create temp table backfill_links (id integer, link integer) on commit drop')
-    await copyRows(
-      client,
-      'copy backfill_links (id, link) from stdin',
-      writes.relinks.map((relink) => [relink.id, relink.linkedId]),
-    )
-    await client.query(
-      `update "Contact" c set "linkedId" = l.link,
-         "linkPrecedence" = (case when l.link is null then 'primary' else 'secondary' end)::"LinkPrecedence",
-         "updatedAt" = $1
-       from backfill_links l where c."id" = l.id`,
-      [writes.now],
-    )
-  }
-  if (writes.quarantined.length > 0) {
-    await client.query(
-      `insert into "BlockedIdentifier" ("kind", "key", "value", "reason", "createdAt")
-       select kind, key, key, 'auto', at from unnest($1::text[], $2::text[], $3::timestamptz[]) as q(kind, key, at)
-       on conflict do nothing`,
-      [
-        writes.quarantined.map((ref) => ref.kind),
-        writes.quarantined.map((ref) => ref.key),
-        writes.quarantined.map((ref) => ref.at),
-      ],
-    )
-  }
-  await copyRows(
-    client,
-    `copy "ContactEvent" ("kind", "primaryId", "contactIds", "absorbedIds", "joinedBy",
-       "evidenceEmail", "evidencePhoneNumber", "evidenceEmailKey", "evidencePhoneKey",
-       "requestId", "createdAt") from stdin`,
-    (function* () {
-      for (const event of writes.events) {
-        yield [
-          event.kind,
-          event.primaryId,
-          array(event.contactIds),
-          array(event.absorbedIds),
-          event.joinedBy,
-          event.evidence?.email ?? null,
-          event.evidence?.phoneNumber ?? null,
-          event.evidence?.emailKey ?? null,
-          event.evidence?.phoneKey ?? null,
-          requestId,
-          iso(event.at),
-        ]
-      }
-    })(),
+  const { rows } = await client.query<{ changed: boolean }>(
+    `select exists (
+         select 1 from "Contact" c where age(c.xmin) <= age($1::xid) and c.xmin::text <> $3 and (
+           c."id" in (select "id" from backfill_touched)
+           or c."linkedId" in (select "id" from backfill_touched)
+           or exists (select 1 from backfill_watched w where w.kind = 'email' and w.key = c."emailKey")
+           or exists (select 1 from backfill_watched w
+             where w.kind = 'phoneNumber' and w.key = c."phoneKey")))
+       or exists (
+         select 1 from "ContactEvent" e where age(e.xmin) <= age($1::xid) and e.xmin::text <> $3 and (
+           exists (select 1 from backfill_watched w
+             where w.kind = 'email' and w.key = e."evidenceEmailKey")
+           or exists (select 1 from backfill_watched w
+             where w.kind = 'phoneNumber' and w.key = e."evidencePhoneKey")))
+       or (${GUARD_FINGERPRINT}) <> $2 as "changed"`,
+    [mark.xmin, mark.guard, own.rows[0]?.xid ?? ''],
   )
+  return rows[0]?.changed !== false
 }
