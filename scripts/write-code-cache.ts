@@ -3,9 +3,11 @@
 // that every handler refuses before any database work, and writes what V8 compiled meanwhile to
 // api/_bundle/<name>.v8cache (lib/platform/code-cache.ts).
 //
-// The parent gives this process keys only it knows: identify gets a valid one and a body that
-// fails validation (so its parsing and validation are compiled too), every other function no key
-// at all. Neither reaches the database, so building a deployment never writes to it.
+// The parent gives this process keys only it knows: identify gets a valid one and a valid body
+// whose identifiers a built-in rule blocks (a no-reply mailbox, a phone of zeros), so its parsing,
+// validation and match keys are compiled too and it answers 422 before any database work; every
+// other function gets no key at all, and answers 401. Building a deployment never reads or writes
+// the database through this.
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -18,6 +20,7 @@ if (bundlePath === undefined || name === undefined) {
 const bundle = pathToFileURL(resolve(bundlePath))
 const { exports, script } = runBundle(bundle)
 const handler = exports.default as { fetch: (request: Request) => Promise<Response> }
+const BUILT_IN_BLOCKED = JSON.stringify({ email: 'noreply@example.com', phoneNumber: '0000000000' })
 const key = name === 'identify' ? process.env.IDENTIFY_API_KEYS : undefined
 const response = await handler.fetch(
   new Request(`https://build.invalid/api/${name}`, {
@@ -26,12 +29,13 @@ const response = await handler.fetch(
       'content-type': 'application/json',
       ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
     },
-    body: '{}',
+    body: name === 'identify' ? BUILT_IN_BLOCKED : '{}',
   }),
 )
 await response.arrayBuffer()
-// A refusal (400, 401, 405) is what the request is for; anything else means it went further.
-if (response.status < 400 || response.status >= 500) {
+// A refusal is what the request is for; anything else means it went further than it may.
+const refusals = name === 'identify' ? [422] : [401, 405]
+if (!refusals.includes(response.status)) {
   throw new Error(`api/${name} answered the build's request with ${response.status}`)
 }
 writeFileSync(bundle.pathname.replace(/\.cjs$/, '.v8cache'), script.createCachedData())
