@@ -88,8 +88,10 @@ await Promise.all(
       stdin: {
         contents: [
           "import { runCachedBundle } from './lib/platform/code-cache.ts'",
-          `const { exports } = runCachedBundle(new URL('./${name}.cjs', import.meta.url), new URL('./${name}.v8cache', import.meta.url))`,
+          `const { exports, isCacheUsed } = runCachedBundle(new URL('./${name}.cjs', import.meta.url), new URL('./${name}.v8cache', import.meta.url))`,
           'export default exports.default',
+          // Whether V8 took the cache: tests/vercel-build.test.ts reads it; api/ re-exports only default.
+          'export const isCodeCacheUsed = isCacheUsed',
         ].join('\n'),
         resolveDir: root,
         sourcefile: `${name}-loader.ts`,
