@@ -2,12 +2,15 @@
 // lines, erasures, and identify calls racing a backfill (correct answers or 503, never a wrong
 // customer).
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { describe, expect, test } from 'vitest'
+import pg from 'pg'
+import { describe, expect, inject, test } from 'vitest'
 import { BackfillInputError } from '../lib/backfill/input.js'
 import { formatReport } from '../lib/backfill/report.js'
 import { type BackfillOptions, type BackfillReport, runBackfill } from '../lib/backfill/run.js'
 import { DEFAULT_SHARING_LIMITS } from '../lib/core/blocklist.js'
+import { migrateOverTcp } from '../lib/db/migrate.js'
 import { DEVELOPMENT_ERASURE_KEY } from '../lib/guard/config.js'
 import { DEFAULT_MATCH_KEYS } from '../lib/guard/match-keys.js'
 import { toErasureHash } from '../lib/guard/writes.js'
@@ -358,6 +361,51 @@ not-a-date,secret@x.io,2
     expect(result.stdout).toContain('line 7:')
     for (const value of ['hillvalley', 'bad@@x.io', '123456']) {
       expect(`${result.stdout}${result.stderr}`).not.toContain(value)
+    }
+  })
+
+  test("runs as the database's owner without superuser rights, as on Neon's direct endpoint", async () => {
+    // Neon gives an application a role that owns its database but is no superuser: migrations and
+    // the backfill (COPY, temporary tables, the sequence, snapshots, advisory locks) run as it.
+    const name = `identity_owner_${process.pid}`
+    const password = randomBytes(12).toString('hex')
+    const admin = new pg.Client({ connectionString: inject('adminUrl') })
+    await admin.connect()
+    try {
+      await admin.query(`drop database if exists ${name} with (force)`)
+      await admin.query(`drop role if exists ${name}`)
+      await admin.query(`create role ${name} login nosuperuser password '${password}'`)
+      await admin.query(`create database ${name} owner ${name}`)
+      const url = new URL(inject('adminUrl'))
+      url.username = name
+      url.password = password
+      url.pathname = `/${name}`
+      await migrateOverTcp(url.toString())
+      const report = await runBackfill({
+        url: url.toString(),
+        input: Readable.from([CSV]),
+        format: 'csv',
+        dryRun: false,
+        strict: false,
+        guard: GUARD,
+      })
+      expect(report).toMatchObject({ ordersRead: 5, newCustomers: 2, rowsInserted: 4 })
+      const owner = new pg.Client({ connectionString: url.toString() })
+      await owner.connect()
+      try {
+        const { rows } = await owner.query<{ superuser: boolean; primaries: number }>(
+          `select (select rolsuper from pg_roles where rolname = current_user) as superuser,
+             (select count(*)::int from "Contact" where "linkPrecedence" = 'primary') as primaries`,
+        )
+        // george + 717171 joined the two later customers, as identify would.
+        expect(rows[0]).toEqual({ superuser: false, primaries: 2 })
+      } finally {
+        await owner.end()
+      }
+    } finally {
+      await admin.query(`drop database if exists ${name} with (force)`)
+      await admin.query(`drop role if exists ${name}`)
+      await admin.end()
     }
   })
 })
