@@ -63,7 +63,7 @@ const withoutPglite: Plugin = {
 // loads (api/_bundle/<name>.js), which runs it through V8's code cache (lib/platform/code-cache.ts).
 await Promise.all(
   functions.map(async (name) => {
-    await build({
+    const bundled = await build({
       absWorkingDir: root,
       entryPoints: [join(apiDir, `${name}.ts`)],
       outfile: join(outdir, `${name}.cjs`),
@@ -82,7 +82,17 @@ await Promise.all(
       // pg's optional native binding, not installed.
       external: ['pg-native'],
       define: { 'import.meta.url': BUNDLE_URL_NAME },
+      metafile: true,
     })
+    // node:vm runs the bundle without a module loader, so it cannot import() what it does not hold.
+    const outside = Object.values(bundled.metafile.outputs)
+      .flatMap((output) => output.imports)
+      .filter((entry) => entry.kind === 'dynamic-import' && entry.external)
+    if (outside.length > 0) {
+      throw new Error(
+        `api/${name}.ts imports ${outside.map((entry) => entry.path).join(', ')} dynamically from outside its bundle`,
+      )
+    }
     await build({
       absWorkingDir: root,
       stdin: {
