@@ -58,7 +58,9 @@ export async function startEmbeddedPostgres(
       binaries.initdb,
       [
         `--pgdata=${dataDir}`,
-        '--auth=password',
+        // SCRAM, as production servers ask (Neon's included): a client proves it knows the
+        // password without sending it, and pays for the hashing that takes.
+        '--auth=scram-sha-256',
         '--username=postgres',
         `--pwfile=${passwordFile}`,
         '--lc-messages=C',
