@@ -1,5 +1,4 @@
 // Vercel function for GET, POST and DELETE /api/blocked-identifiers (see lib/http/routes.ts).
-import { composeFromEnv } from '../lib/compose.js'
-import { readEnv } from '../lib/platform/env.js'
+import { composeFunction } from '../lib/compose.js'
 
-export default { fetch: composeFromEnv(readEnv())['blocked-identifiers'] }
+export default composeFunction('blocked-identifiers')

@@ -1,5 +1,4 @@
 // Vercel function for GET /api/health.
-import { composeFromEnv } from '../lib/compose.js'
-import { readEnv } from '../lib/platform/env.js'
+import { composeFunction } from '../lib/compose.js'
 
-export default { fetch: composeFromEnv(readEnv()).health }
+export default composeFunction('health')

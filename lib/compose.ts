@@ -3,7 +3,7 @@
  * tests all compose it here, so what they serve cannot differ.
  */
 import { DEFAULT_SHARING_LIMITS, type SharingLimits } from './core/blocklist.js'
-import type { Database } from './db/database.js'
+import type { Database, WarmUp } from './db/database.js'
 import { openDatabase } from './db/open.js'
 import { DEVELOPMENT_ERASURE_KEY, toGuardConfig } from './guard/config.js'
 import type { MatchKeyConfig } from './guard/match-keys.js'
@@ -13,7 +13,7 @@ import type { Handler } from './http/endpoint.js'
 import type { RouteName } from './http/routes.js'
 import type { IdentifyDeps } from './identify/handler.js'
 import type { ContactStore } from './identify/shell.js'
-import type { Env } from './platform/env.js'
+import { type Env, readEnv } from './platform/env.js'
 import { consoleLogger, type Logger } from './platform/log.js'
 import { createDeliveryAfterResponse, toWebhookConfig } from './webhooks/config.js'
 import type { WebhookConfig } from './webhooks/deliver.js'
@@ -29,8 +29,25 @@ const API_INFO = {
     "Tells an online store which of its orders belong to the same customer. The checkout calls POST /identify with the checkout's key; the admin API (lookups, explain, events) takes the admin keys.",
 }
 
+// What a route's first request sends first, run with no keys (so it matches nothing) on the
+// connection a cold function opens: identify's cluster read, prepared there by name, as the
+// request's own read is (lib/identify/cluster-read.ts).
+const WARM_UPS: Partial<Record<RouteName, WarmUp>> = {
+  identify: async (db) => {
+    const { toPreparedRead } = await import('./identify/cluster-read.js')
+    return toPreparedRead(db).execute({ emailKey: null, phoneKey: null })
+  },
+}
+
 /** Every handler of the service; `app` routes to all of them, as `npm start` serves it. */
-export type Service = Record<RouteName, Handler> & { app: Handler }
+export type Service = Record<RouteName, Handler> & {
+  app: Handler
+  /**
+   * Opens the database and a connection to it ahead of the first request `route` will serve,
+   * with that request's first statement warmed up on it where it is known.
+   */
+  connect: (route?: RouteName) => Promise<void>
+}
 
 /** What the service is built from; tests pass real databases, their own loggers and clocks. */
 export type ServiceParts = {
@@ -211,7 +228,28 @@ export function composeService(parts: ServiceParts): Service {
         : (await import('./console/assets.js')).createConsoleHandler(parts.consoleDirectory)
     return createApp({ ...handlers, overviewHtml: parts.overviewHtml ?? '', console })
   })
-  return { ...handlers, app }
+  const connect = async (route?: RouteName) => {
+    const database = await parts.database()
+    await database.connect?.(route === undefined ? undefined : WARM_UPS[route])
+  }
+  return { ...handlers, app, connect }
+}
+
+/**
+ * Returns the Vercel function serving `route` (api/*.ts): the service as the environment
+ * configures it, already connecting to its database (all but the API description use one). A cold function exists to answer a request
+ * that is waiting: the connection is set up while the function loads and the request is read, not
+ * after (docs/decisions/013-cold-start.md). A failure to connect is left to that request, which
+ * tries again and answers 503.
+ */
+export function composeFunction(route: RouteName): {
+  fetch: Handler
+  /** Settles once the connection is open and warmed up, or has failed to. */
+  connected: Promise<void>
+} {
+  const service = composeFromEnv(readEnv())
+  const connected = route === 'openapi' ? Promise.resolve() : service.connect(route)
+  return { fetch: service[route], connected: connected.catch(() => {}) }
 }
 
 /**
@@ -284,18 +322,16 @@ function lazily(build: () => Handler | Promise<Handler>): Handler {
   let building: Promise<Handler> | undefined
   return (request) => {
     if (handler !== undefined) return handler(request)
-    building ??= Promise.resolve()
-      .then(build)
-      .then(
-        (built) => {
-          handler = built
-          return built
-        },
-        (error: unknown) => {
-          building = undefined
-          throw error
-        },
-      )
+    building ??= new Promise((resolve) => setImmediate(resolve)).then(build).then(
+      (built) => {
+        handler = built
+        return built
+      },
+      (error: unknown) => {
+        building = undefined
+        throw error
+      },
+    )
     return building.then((built) => built(request))
   }
 }

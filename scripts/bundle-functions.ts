@@ -21,7 +21,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { build, type Plugin } from 'esbuild'
+import { chooseDriver } from '../lib/db/open.js'
 import { BUNDLE_URL_NAME } from '../lib/platform/code-cache.js'
+import type { Driver } from '../lib/platform/env.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const apiDir = join(root, 'api')
@@ -41,21 +43,64 @@ const functions = readdirSync(apiDir)
   .filter((file) => file.endsWith('.ts') && !file.startsWith('_') && !file.startsWith('.'))
   .map((file) => file.slice(0, -'.ts'.length))
 
-// PGlite never runs on Vercel (a deployment without DATABASE_URL fails at start, and vercel.json
-// excludes the package): in a function, its driver is a stub that says so.
-const withoutPglite: Plugin = {
-  name: 'without-pglite',
+// A function loads one driver, the one its deployment is configured for (lib/db/open.ts): the
+// build runs with the deployment's environment, and Vercel applies a changed environment only to
+// a new build. The others are stubs that say so; PGlite never runs on Vercel (a deployment without
+// DATABASE_URL fails at start, and vercel.json excludes the package).
+const driver = chooseDriver({
+  DATABASE_URL: process.env.DATABASE_URL,
+  DATABASE_DRIVER: process.env.DATABASE_DRIVER as Driver | undefined,
+})
+if (driver === 'pglite') {
+  console.error('bundle-functions: a deployment needs DATABASE_URL (and no DATABASE_DRIVER=pglite)')
+  process.exit(1)
+}
+const DRIVER_MODULES: Record<Driver, string> = {
+  'neon-http': 'neon-http.js',
+  'node-postgres': 'node-postgres.js',
+  pglite: 'pglite.js',
+}
+const onlyConfiguredDriver: Plugin = {
+  name: 'only-configured-driver',
   setup(bundler) {
-    bundler.onResolve({ filter: /^\.\/pglite\.js$/ }, ({ importer }) =>
-      importer.endsWith(join('lib', 'db', 'open.ts'))
-        ? { path: 'pglite', namespace: 'stub' }
-        : null,
-    )
-    bundler.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents:
-        "export function openPglite() { throw new Error('PGlite is not part of the Vercel functions: set DATABASE_URL') }",
+    bundler.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, ({ path, importer }) => {
+      if (!importer.endsWith(join('lib', 'db', 'open.ts'))) return null
+      const other = Object.entries(DRIVER_MODULES).find(
+        ([name, module]) => path === `./${module}` && name !== driver,
+      )
+      return other === undefined ? null : { path: other[0], namespace: 'other-driver' }
+    })
+    bundler.onLoad({ filter: /.*/, namespace: 'other-driver' }, ({ path }) => ({
+      contents: `throw new Error('This deployment was built for the ${driver} driver, not ${path}: deploy again to use another')`,
       loader: 'js',
     }))
+  },
+}
+
+// @vercel/functions (for waitUntil) also holds a WebSocket helper that imports the `ws` package
+// when called; nothing here calls it, so a function does not carry it.
+const withoutWebSockets: Plugin = {
+  name: 'without-websockets',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^ws$/ }, () => ({ path: 'ws', namespace: 'no-websockets' }))
+    bundler.onLoad({ filter: /.*/, namespace: 'no-websockets' }, () => ({
+      contents: "throw new Error('WebSockets are not part of the Vercel functions')",
+      loader: 'js',
+    }))
+  },
+}
+
+// pg hashes passwords through Web Crypto, which costs a cold function's first login about 4 ms
+// to load; lib/db/pg-crypto.ts does the same with node:crypto (tests/pg-crypto.test.ts).
+const pgCrypto = join(root, 'lib', 'db', 'pg-crypto.ts')
+const withSyncPgCrypto: Plugin = {
+  name: 'sync-pg-crypto',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^\.\/(crypto\/)?utils$/ }, ({ path, importer }) => {
+      const fromPg = importer.includes(join('node_modules', 'pg', 'lib'))
+      const isCrypto = path === './crypto/utils' || importer.endsWith(join('crypto', 'sasl.js'))
+      return fromPg && isCrypto ? { path: pgCrypto } : null
+    })
   },
 }
 
@@ -71,14 +116,15 @@ await Promise.all(
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      // Less to read and compile; names stay, so stack traces still say where.
-      minifyWhitespace: true,
-      minifySyntax: true,
+      // Less to read, hold and compile: a cold start pays for every byte of the source. Local names
+      // are shortened too; errors keep the names they set themselves, and no log line holds a
+      // stack trace.
+      minify: true,
       legalComments: 'none',
       // ASCII only (non-ASCII text is escaped), so the loader reads it as Latin-1: a plain copy.
       charset: 'ascii',
       logLevel: 'warning',
-      plugins: [withoutPglite],
+      plugins: [onlyConfiguredDriver, withoutWebSockets, withSyncPgCrypto],
       // pg's optional native binding, not installed.
       external: ['pg-native'],
       define: { 'import.meta.url': BUNDLE_URL_NAME },
@@ -99,6 +145,10 @@ await Promise.all(
         contents: [
           "import { runCachedBundle } from './lib/platform/code-cache.ts'",
           `const { exports, isCacheUsed } = runCachedBundle(new URL('./${name}.cjs', import.meta.url), new URL('./${name}.v8cache', import.meta.url))`,
+          // The function began connecting to its database as it loaded (lib/compose.ts,
+          // composeFunction). One turn of the event loop sends what the connection has to send
+          // now, so the server sets its session up while the first request is being read.
+          'await new Promise((resolve) => setImmediate(resolve))',
           'export default exports.default',
           // Whether V8 took the cache: tests/vercel-build.test.ts reads it; api/ re-exports only default.
           'export const isCodeCacheUsed = isCacheUsed',
@@ -127,7 +177,7 @@ await Promise.all(
     const bytes = statSync(join(outdir, `${name}.cjs`)).size
     const cache = statSync(join(outdir, `${name}.v8cache`)).size
     console.log(
-      `api/${name}.ts: bundled into api/_bundle/${name}.cjs, ${kib(bytes)} KiB, code cache ${kib(cache)} KiB`,
+      `api/${name}.ts: bundled for ${driver} into api/_bundle/${name}.cjs, ${kib(bytes)} KiB, code cache ${kib(cache)} KiB`,
     )
   }),
 )

@@ -6,8 +6,9 @@
 // The parent gives this process keys only it knows: identify gets a valid one and a valid body
 // whose identifiers a built-in rule blocks (a no-reply mailbox, a phone of zeros), so its parsing,
 // validation and match keys are compiled too and it answers 422 before any database work; every
-// other function gets no key at all, and answers 401. Building a deployment never reads or writes
-// the database through this.
+// other function gets no key at all, and answers 401. Building a deployment never writes to the
+// database through this: it only connects, as the function does when it loads, and warms the
+// connection up with a read that matches nothing.
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -19,7 +20,10 @@ if (bundlePath === undefined || name === undefined) {
 }
 const bundle = pathToFileURL(resolve(bundlePath))
 const { exports, script } = runBundle(bundle)
-const handler = exports.default as { fetch: (request: Request) => Promise<Response> }
+const handler = exports.default as {
+  fetch: (request: Request) => Promise<Response>
+  connected: Promise<void>
+}
 const BUILT_IN_BLOCKED = JSON.stringify({ email: 'noreply@example.com', phoneNumber: '0000000000' })
 const key = name === 'identify' ? process.env.IDENTIFY_API_KEYS : undefined
 const response = await handler.fetch(
@@ -38,5 +42,8 @@ const refusals = name === 'identify' ? [422] : [401, 405]
 if (!refusals.includes(response.status)) {
   throw new Error(`api/${name} answered the build's request with ${response.status}`)
 }
+// The connection the function opens as it loads (lib/compose.ts, composeFunction) has run its
+// warm-up by now, so that code is compiled too; it reads, with no keys, and writes nothing.
+await handler.connected
 writeFileSync(bundle.pathname.replace(/\.cjs$/, '.v8cache'), script.createCachedData())
 process.exit(0)

@@ -100,26 +100,36 @@ describe('vercel build', () => {
   let output: string
   const identifyFunc = () => join(output, 'functions', 'api', 'identify.func')
 
-  beforeAll(async () => {
-    await runAdmin(`drop database if exists ${buildDatabase} with (force)`)
-    await runAdmin(`create database ${buildDatabase}`)
+  // A second build, for node-postgres: each build carries only the driver it is configured for.
+  let pgOutput: string
 
+  // Builds the deployment for `driver`, as `vercel build` would with that environment.
+  async function buildFor(env: Record<string, string>): Promise<string> {
     const started = performance.now()
+    const into = await mkdtemp(join(tmpdir(), 'identity-vercel-output-'))
     const tsx = join(root, 'node_modules', '.bin', 'tsx')
-    const env = {
-      ...process.env,
-      DATABASE_URL: buildDatabaseUrl.toString(),
-      DATABASE_DRIVER: 'node-postgres',
-    }
-    output = await mkdtemp(join(tmpdir(), 'identity-vercel-output-'))
-    await promisify(execFile)(tsx, ['scripts/build-vercel.ts', '--output', output], {
+    await promisify(execFile)(tsx, ['scripts/build-vercel.ts', '--output', into], {
       cwd: root,
-      env,
+      env: { ...process.env, DATABASE_URL: buildDatabaseUrl.toString(), ...env },
       maxBuffer: 64 * 1024 * 1024,
     }).catch((error: { stdout?: string; stderr?: string }) => {
       throw new Error(`vercel build failed:\n${error.stdout}\n${error.stderr}`)
     })
-    console.log(`vercel build: ${Math.round(performance.now() - started)} ms`)
+    console.log(
+      `vercel build (${env.DATABASE_DRIVER}): ${Math.round(performance.now() - started)} ms`,
+    )
+    return into
+  }
+
+  beforeAll(async () => {
+    await runAdmin(`drop database if exists ${buildDatabase} with (force)`)
+    await runAdmin(`create database ${buildDatabase}`)
+
+    // The function talks to its database as in production, through Neon's HTTP driver (here via
+    // the local Neon protocol proxy); it connects as it loads, the build's own run included.
+    neonProxy = await startNeonHttpProxy({ connectionString: buildDatabaseUrl.toString() })
+    output = await buildFor({ DATABASE_DRIVER: 'neon-http', NEON_HTTP_ENDPOINT: neonProxy.url })
+    pgOutput = await buildFor({ DATABASE_DRIVER: 'node-postgres' })
 
     const vcConfig = JSON.parse(await readFile(join(identifyFunc(), '.vc-config.json'), 'utf8'))
     expect(vcConfig).toMatchObject({
@@ -128,9 +138,7 @@ describe('vercel build', () => {
       maxDuration: 10,
     })
 
-    // The function reads the environment when it loads. It talks to its database as in
-    // production, through Neon's HTTP driver (here via the local Neon protocol proxy).
-    neonProxy = await startNeonHttpProxy({ connectionString: buildDatabaseUrl.toString() })
+    // The function reads the environment when it loads.
     process.env.DATABASE_URL = buildDatabaseUrl.toString()
     process.env.DATABASE_DRIVER = 'neon-http'
     process.env.NEON_HTTP_ENDPOINT = neonProxy.url
@@ -161,7 +169,9 @@ describe('vercel build', () => {
     await local?.close()
     await localDatabase?.drop()
     await runAdmin(`drop database if exists ${buildDatabase} with (force)`)
-    if (output) await rm(output, { recursive: true, force: true })
+    for (const built of [output, pgOutput]) {
+      if (built) await rm(built, { recursive: true, force: true })
+    }
     for (const [key, value] of Object.entries(savedEnv)) {
       if (value === undefined) delete process.env[key]
       else process.env[key] = value
@@ -261,27 +271,58 @@ describe('vercel build', () => {
     }
   })
 
-  test('a fresh Node.js process takes the code cache the build wrote, and answers through it', async () => {
-    // V8 silently compiles afresh when it refuses a cache: this is the check that it does not.
-    // Plain `node`, as Vercel's launcher runs the function, importing the module it imports.
-    const loader = pathToFileURL(join(identifyFunc(), 'api', '_bundle', 'identify.js')).href
+  // Plain `node`, as Vercel's launcher runs a function, importing the module it imports, with
+  // only the function's environment; returns what it answered one identify request and logged.
+  async function answerInFreshProcess(func: string, env: Record<string, string>, body: unknown) {
+    const loader = pathToFileURL(join(func, 'api', '_bundle', 'identify.js')).href
     const script = [
       `const { default: handler, isCodeCacheUsed } = await import(${JSON.stringify(loader)})`,
-      "const response = await handler.fetch(new Request('https://identity.test/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }))",
-      'console.error(JSON.stringify({ isCodeCacheUsed, status: response.status }))',
+      `const response = await handler.fetch(new Request('https://identity.test/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(JSON.stringify(body))} }))`,
+      'console.error(JSON.stringify({ isCodeCacheUsed, status: response.status, body: await response.json() }))',
+      'process.exit(0)',
     ].join('\n')
-    const { stderr } = await promisify(execFile)(
+    const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ['--input-type=module', '-e', script],
-      {
-        cwd: identifyFunc(),
-        env: { PATH: process.env.PATH, DATABASE_URL: buildDatabaseUrl.toString() },
-      },
+      { cwd: func, env: { PATH: process.env.PATH ?? '', ...env } },
     )
-    expect(JSON.parse(stderr.trim().split('\n').at(-1) ?? '')).toEqual({
-      isCodeCacheUsed: true,
-      status: 400,
-    })
+    return { answer: JSON.parse(stderr.trim().split('\n').at(-1) ?? ''), log: `${stdout}${stderr}` }
+  }
+
+  test('a fresh Node.js process takes the code cache the build wrote, and answers through it', async () => {
+    // V8 silently compiles afresh when it refuses a cache: this is the check that it does not.
+    // The node-postgres build logs in as the tests' server asks (SCRAM, with lib/db/pg-crypto.ts
+    // in place of pg's own hashing) and answers a new customer.
+    const pgFunc = join(pgOutput, 'functions', 'api', 'identify.func')
+    const { answer } = await answerInFreshProcess(
+      pgFunc,
+      { DATABASE_URL: buildDatabaseUrl.toString(), DATABASE_DRIVER: 'node-postgres' },
+      { email: 'fresh-process@example.com' },
+    )
+    expect(answer).toMatchObject({ isCodeCacheUsed: true, status: 200 })
+    expect(answer.body.contact.emails).toEqual(['fresh-process@example.com'])
+  })
+
+  test('a function carries only the driver it was built for, and says so', async () => {
+    const pgFunc = join(pgOutput, 'functions', 'api', 'identify.func')
+    const { answer, log } = await answerInFreshProcess(
+      pgFunc,
+      {
+        DATABASE_URL: buildDatabaseUrl.toString(),
+        DATABASE_DRIVER: 'neon-http',
+        NEON_HTTP_ENDPOINT: neonProxy.url,
+      },
+      { email: 'other-driver@example.com' },
+    )
+    expect(answer.status).toBe(500)
+    expect(log).toContain('This deployment was built for the node-postgres driver')
+    const sizes = async (built: string) =>
+      (await listFiles(join(built, 'functions', 'api', 'identify.func'))).find(({ path }) =>
+        path.endsWith('identify.cjs'),
+      )?.size
+    console.log(
+      `identify.cjs: ${await sizes(output)} bytes (Neon), ${await sizes(pgOutput)} (node-postgres)`,
+    )
   })
 
   test('the build command refuses to run without DATABASE_URL', async () => {

@@ -33,9 +33,38 @@ export type Database = {
    * COMMITTED transaction on the handle it is given, committing when it resolves.
    */
   runTransaction?: <T>(work: (db: Db) => Promise<T>) => Promise<T>
+  /**
+   * Server drivers only: opens a connection before the first statement needs it, and runs
+   * `warmUp` on it: a statement the first request will send, so the server has its session set
+   * up, its catalog loaded and the statement parsed by then (lib/compose.ts, `composeFunction`).
+   * Statements issued meanwhile wait for it rather than open another connection.
+   */
+  connect?: (warmUp?: WarmUp) => Promise<void>
   /** Applies the committed migrations in `drizzle/`. */
   migrate(): Promise<void>
   close(): Promise<void>
+}
+
+/** A statement run on a connection as it opens (`Database.connect`); its result is dropped. */
+export type WarmUp = (db: Db) => Promise<unknown>
+
+/**
+ * Returns a driver's `connect`, which opens a connection with `open` once at a time, and
+ * `afterOpening`, which runs a statement once no such opening is under way (whether it succeeded
+ * or not: a statement that needs a connection that could not open fails on its own).
+ */
+export function gateOnOpening(open: (warmUp?: WarmUp) => Promise<void>) {
+  let opening: Promise<void> | undefined
+  return {
+    connect: (warmUp?: WarmUp) => {
+      opening ??= open(warmUp).finally(() => {
+        opening = undefined
+      })
+      return opening
+    },
+    afterOpening: <T>(run: () => Promise<T>): Promise<T> =>
+      opening === undefined ? run() : opening.then(run, run),
+  }
 }
 
 /** Where the committed migrations live, wherever the process was started. */

@@ -2,7 +2,7 @@
 import { type HTTPQueryOptions, neon, neonConfig } from '@neondatabase/serverless'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/neon-http'
-import { type Database, type Db, DISABLE_JIT } from './database.js'
+import { type Database, type Db, DISABLE_JIT, gateOnOpening } from './database.js'
 import { boundTimeout, timeLeftMs, toRoundTripSignal } from './deadline.js'
 import { postOverNodeHttp } from './http-post.js'
 
@@ -62,27 +62,34 @@ export function openNeonHttp(
           .then(([, result]) => result),
     } as typeof client,
   })
+  // A read of its own opens the kept-alive connection to the endpoint, and has the endpoint open
+  // its own to the database.
+  const { connect, afterOpening } = gateOnOpening(async (warmUp) => {
+    await (warmUp ?? ((handle) => handle.execute(sql`select 1`)))(readDb as unknown as Db)
+  })
+  const runBatch: Database['runBatch'] = async (build) => {
+    const statements = build(db as unknown as Db)
+    if (statements.length === 0) return []
+    const settings = [db.execute(DISABLE_JIT)]
+    // Within a request's deadline, the server stops the batch there too, rather than commit it
+    // after the client has given up: a setting before the statements limits them to the time
+    // left. A whole number of milliseconds, so it can be written into the statement.
+    if (timeLeftMs() !== Number.POSITIVE_INFINITY) {
+      const limitMs = Math.max(1, Math.floor(boundTimeout(timeoutMs)))
+      settings.push(db.execute(sql.raw(`set local statement_timeout = ${limitMs}`)))
+    }
+    const results = await db.batch([...settings, ...statements] as [
+      (typeof settings)[number],
+      ...typeof statements,
+    ])
+    return results.slice(settings.length)
+  }
   return {
     driver: 'neon-http',
     db: db as unknown as Db,
-    async runBatch(build) {
-      const statements = build(db as unknown as Db)
-      if (statements.length === 0) return []
-      const settings = [db.execute(DISABLE_JIT)]
-      // Within a request's deadline, the server stops the batch there too, rather than commit it
-      // after the client has given up: a setting before the statements limits them to the time
-      // left. A whole number of milliseconds, so it can be written into the statement.
-      if (timeLeftMs() !== Number.POSITIVE_INFINITY) {
-        const limitMs = Math.max(1, Math.floor(boundTimeout(timeoutMs)))
-        settings.push(db.execute(sql.raw(`set local statement_timeout = ${limitMs}`)))
-      }
-      const results = await db.batch([...settings, ...statements] as [
-        (typeof settings)[number],
-        ...typeof statements,
-      ])
-      return results.slice(settings.length)
-    },
-    runRead: (read) => read(readDb as unknown as Db),
+    runBatch: (build) => afterOpening(() => runBatch(build)),
+    runRead: (read) => afterOpening(() => read(readDb as unknown as Db)),
+    connect,
     // The migrator (and, for Neon, node-postgres) loads only when migrating, not on a cold start.
     migrate: async () => (await import('./migrate.js')).migrateOverTcp(url),
     close: async () => {},

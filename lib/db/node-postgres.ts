@@ -7,6 +7,7 @@ import {
   type Database,
   type Db,
   DISABLE_JIT,
+  gateOnOpening,
 } from './database.js'
 import { assertBeforeDeadline, boundTimeout, timeLeftMs } from './deadline.js'
 
@@ -35,12 +36,23 @@ export function openNodePostgres(url: string, poolSize: number, timeoutMs: numbe
     client.query(SESSION_WITHOUT_JIT).catch(() => {})
   })
   const db = drizzle({ client: pool })
+  // One client, warmed up and back in the pool; the session setting above goes first on it.
+  const { connect, afterOpening } = gateOnOpening(async (warmUp) => {
+    const client = await pool.connect()
+    try {
+      await warmUp?.(drizzle({ client }))
+    } finally {
+      client.release()
+    }
+  })
   return {
     driver: 'node-postgres',
     db,
-    runTransaction: (work) => runPooledTransaction(pool, timeoutMs, work),
-    runBatch: (build) => runPooledTransaction(pool, timeoutMs, (tx) => runPipelined(build(tx))),
-    runRead: (read) => read(db),
+    runTransaction: (work) => afterOpening(() => runPooledTransaction(pool, timeoutMs, work)),
+    runBatch: (build) =>
+      afterOpening(() => runPooledTransaction(pool, timeoutMs, (tx) => runPipelined(build(tx)))),
+    runRead: (read) => afterOpening(() => read(db)),
+    connect,
     // The migrator (and, for Neon, node-postgres) loads only when migrating, not on a cold start.
     migrate: async () => (await import('./migrate.js')).migrateOverTcp(url),
     close: () => pool.end(),
