@@ -4,7 +4,7 @@
  * line are the endpoint's (lib/http/endpoint.ts); no identifier ever reaches the logs.
  */
 import { describeFailure } from '../db/errors.js'
-import { DEFAULT_MATCH_KEYS, type MatchKeyConfig, toMatchKeys } from '../guard/match-keys.js'
+import { createMatchKeyer, DEFAULT_MATCH_KEYS, type MatchKeyConfig } from '../guard/match-keys.js'
 import { type ApiError, answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
@@ -40,7 +40,7 @@ const UNLINKABLE: ApiError = {
 export function createIdentifyHandler(deps: IdentifyDeps): Handler {
   const logger = deps.logger ?? consoleLogger
   const { store, auth, deadlineMs = DEFAULT_REQUEST_DEADLINE_MS } = deps
-  const matchKeys = deps.matchKeys ?? DEFAULT_MATCH_KEYS
+  const keyer = createMatchKeyer(deps.matchKeys ?? DEFAULT_MATCH_KEYS)
   const openStore = typeof store === 'function' ? store : () => Promise.resolve(store)
   if (auth.kind === 'refusing') {
     logger.error({
@@ -65,7 +65,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
       const parsed = parseIdentifyRequest(body.body)
       if (!parsed.ok) return toRejection(toInvalidRequest(parsed.issues))
       const { identifiers } = parsed
-      const keyed = { ...identifiers, ...toMatchKeys(identifiers, matchKeys) }
+      const keyed = { ...identifiers, ...keyer.toMatchKeys(identifiers) }
       try {
         const result = await identifyContact(await openStore(), keyed, {
           ...deps,
