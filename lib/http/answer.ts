@@ -60,10 +60,22 @@ export function toJsonResponse(body: unknown, status = 200, headers: Record<stri
   })
 }
 
-/** Returns the response for `error`: `{"error": {"code", "message", "issues"?}}`. */
-export function toErrorResponse(error: ApiError): Response {
+/**
+ * A JSON answer before it becomes a `Response`: lib/http/endpoint.ts makes it one with its own
+ * headers among the rest, where adding them to a made `Response` builds its `Headers` first.
+ */
+export type JsonAnswer = { status: number; body: unknown; headers?: Record<string, string> }
+
+/** Returns the answer for `error`: `{"error": {"code", "message", "issues"?}}`. */
+export function toErrorAnswer(error: ApiError): JsonAnswer {
   const { status, headers, ...body } = error
-  return toJsonResponse({ error: body }, status, headers)
+  return { status, body: { error: body }, ...(headers === undefined ? {} : { headers }) }
+}
+
+/** Returns the response for `error`, as `toErrorAnswer` describes it. */
+export function toErrorResponse(error: ApiError): Response {
+  const { status, body, headers } = toErrorAnswer(error)
+  return toJsonResponse(body, status, headers)
 }
 
 /** The 503 answer for a database refusal: every one says when to retry. */

@@ -4,7 +4,14 @@
  */
 import { describeFailure, type FailureCause } from '../db/errors.js'
 import type { Logger } from '../platform/log.js'
-import { type ApiError, answerThrown, toErrorResponse, toMethodNotAllowed } from './answer.js'
+import {
+  type ApiError,
+  answerThrown,
+  type JsonAnswer,
+  toErrorAnswer,
+  toJsonResponse,
+  toMethodNotAllowed,
+} from './answer.js'
 import { type AuthMode, checkAuthorization } from './auth.js'
 import { toPathname } from './pathname.js'
 
@@ -13,7 +20,8 @@ export type Handler = (request: Request) => Promise<Response>
 
 /** What an endpoint made of one request: its answer and what the request log line says. */
 export type Handled = {
-  response: Response
+  /** The answer: a made `Response`, or a JSON answer the endpoint makes one of. */
+  response: Response | JsonAnswer
   outcome: string
   /** Attempts at the database, when known. */
   attempts?: number
@@ -29,7 +37,7 @@ export type RequestContext = {
 
 /** Returns the `Handled` for an error answer, which the log records as `rejected`. */
 export const toRejection = (error: ApiError): Handled => ({
-  response: toErrorResponse(error),
+  response: toErrorAnswer(error),
   outcome: 'rejected',
 })
 
@@ -37,7 +45,7 @@ export const toRejection = (error: ApiError): Handled => ({
 export const toFailure = (
   error: ApiError,
   details: { attempts?: number; cause?: FailureCause } = {},
-): Handled => ({ response: toErrorResponse(error), outcome: 'failed', ...details })
+): Handled => ({ response: toErrorAnswer(error), outcome: 'failed', ...details })
 
 /**
  * Returns a handler that answers `methods` only, callers `auth` allows only (when given), and
@@ -67,8 +75,9 @@ export function createEndpoint(spec: {
   return async (request) => {
     const started = performance.now()
     const requestId = toRequestId(request.headers)
-    const { response, outcome, attempts, cause } = await handleSafely(request, { requestId })
-    response.headers.set('x-request-id', requestId)
+    const handled = await handleSafely(request, { requestId })
+    const { outcome, attempts, cause } = handled
+    const response = toResponse(handled.response, requestId)
     logger.info({
       msg: name,
       requestId,
@@ -82,6 +91,17 @@ export function createEndpoint(spec: {
     })
     return response
   }
+}
+
+function toResponse(answer: Response | JsonAnswer, requestId: string): Response {
+  if (answer instanceof Response) {
+    answer.headers.set('x-request-id', requestId)
+    return answer
+  }
+  return toJsonResponse(answer.body, answer.status, {
+    ...answer.headers,
+    'x-request-id': requestId,
+  })
 }
 
 // A caller's id is logged as it is, so only an id-like shape is: nothing that can hold an email,

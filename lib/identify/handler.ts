@@ -5,7 +5,7 @@
  */
 import { describeFailure } from '../db/errors.js'
 import { createMatchKeyer, DEFAULT_MATCH_KEYS, type MatchKeyConfig } from '../guard/match-keys.js'
-import { type ApiError, answerThrown, toJsonResponse, toRefusalError } from '../http/answer.js'
+import { type ApiError, answerThrown, toRefusalError } from '../http/answer.js'
 import type { AuthMode } from '../http/auth.js'
 import { readJsonBody } from '../http/body.js'
 import { createEndpoint, type Handler, toFailure, toRejection } from '../http/endpoint.js'
@@ -79,7 +79,7 @@ export function createIdentifyHandler(deps: IdentifyDeps): Handler {
         }
         if (result.outcome !== 'unchanged') deps.afterChange?.()
         return {
-          response: toJsonResponse(result.response),
+          response: { status: 200, body: result.response },
           outcome: result.outcome,
           attempts: result.attempts,
         }
