@@ -237,10 +237,10 @@ export function composeService(parts: ServiceParts): Service {
 
 /**
  * Returns the Vercel function serving `route` (api/*.ts): the service as the environment
- * configures it, already connecting to its database (all but the API description use one). A cold function exists to answer a request
- * that is waiting: the connection is set up while the function loads and the request is read, not
- * after (docs/decisions/013-cold-start.md). A failure to connect is left to that request, which
- * tries again and answers 503.
+ * configures it, already connecting to its database (all but the API description use one). A
+ * cold function exists to answer a request that is waiting: the connection is set up while the
+ * function loads and the request is read, not after (docs/decisions/013-cold-start.md). A failure
+ * to connect is left to that request, which tries again and answers 503.
  */
 export function composeFunction(route: RouteName): {
   fetch: Handler
@@ -316,7 +316,9 @@ class QuarantineRefusedError extends Error {
 }
 
 // A handler built from `build` on its first request, and reused after; a build that failed is
-// tried again on the next request. Once built, a request costs no extra await.
+// tried again on the next request. Once built, a request costs no extra await. The build starts
+// one event-loop turn late: a cold function's connection (composeFunction) then sends what it has
+// to send before the build's CPU work, so the server gets on with its part meanwhile.
 function lazily(build: () => Handler | Promise<Handler>): Handler {
   let handler: Handler | undefined
   let building: Promise<Handler> | undefined

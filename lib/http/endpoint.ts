@@ -93,6 +93,7 @@ export function createEndpoint(spec: {
   }
 }
 
+// The answer as a Response carrying the request's id.
 function toResponse(answer: Response | JsonAnswer, requestId: string): Response {
   if (answer instanceof Response) {
     answer.headers.set('x-request-id', requestId)
