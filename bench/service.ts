@@ -36,6 +36,9 @@ export type ServiceOptions = {
   port: number
   /** Extra Node.js flags, such as `--cpu-prof`. */
   nodeFlags?: string[]
+  /** The server to start instead of `npm start`'s (bench/floor.ts), with its own environment. */
+  script?: string
+  env?: Record<string, string>
   cwd?: string
 }
 
@@ -51,7 +54,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const out = openSync(logPath, 'w')
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), '--import', 'tsx', join(ROOT, 'scripts', 'serve.ts')],
+    [
+      ...(options.nodeFlags ?? []),
+      '--import',
+      'tsx',
+      options.script ?? join(ROOT, 'scripts', 'serve.ts'),
+    ],
     {
       cwd: options.cwd ?? ROOT,
       env: {
@@ -64,6 +72,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         // Production requires keys, so the bench pays for checking one on every request.
         IDENTIFY_API_KEYS: apiKey,
         ADMIN_API_KEYS: adminKey,
+        ...options.env,
       },
       stdio: ['ignore', out, 'pipe'],
     },
