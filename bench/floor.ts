@@ -66,8 +66,8 @@ try {
       }
       const [served, limit] = [viaServer.toResult(), viaLimit.toResult()]
       const share = Math.round((100 * served.throughput) / limit.throughput)
-      console.log(
-        `${name}: ${served.throughput} req/s, limit ${limit.throughput} req/s: ${share}% of the limit (${served.errors} errors)`,
+      process.stdout.write(
+        `${name}: ${served.throughput} req/s, limit ${limit.throughput} req/s: ${share}% of the limit (${served.errors} errors)\n`,
       )
     } finally {
       await service.stop()
