@@ -48,8 +48,9 @@ export type ColdStart = {
 }
 
 // Runs in a fresh `node` (no tsx, no loader): imports the built function as Vercel's launcher
-// would, then answers one identify request: a new customer (a read, then the write transaction)
-// or a returning one (one read). The clock starts before the import. Node.js 20 loads its fetch implementation on the first Request
+// would, then answers one identify request with an email and a phone number, as a checkout sends
+// them: a new customer (a read, then the write transaction) or a returning one (one read). The
+// clock starts before the import. Node.js 20 loads its fetch implementation on the first Request
 // (~15 ms here); on Vercel the launcher pays that for any function, so it is paid, and reported,
 // before the clock starts.
 const CHILD = `
@@ -63,7 +64,9 @@ const imported = performance.now()
 const response = await module.default.fetch(new Request('https://identity.test/identify', {
   method: 'POST',
   headers: { 'content-type': 'application/json', 'x-request-id': 'cold-start' },
-  body: JSON.stringify({ email: process.argv[2] === 'new' ? 'cold-' + process.pid + '-' + Date.now() + '@example.com' : 'returning@example.com' }),
+  body: JSON.stringify(process.argv[2] === 'new'
+    ? { email: 'cold-' + process.pid + '-' + Date.now() + '@example.com', phoneNumber: '+1415' + (2000000 + ((process.pid * 7919 + Date.now()) % 8000000)) }
+    : { email: 'returning@example.com', phoneNumber: '+12025550143' }),
 }))
 await response.text()
 const answered = performance.now()
