@@ -47,6 +47,12 @@ export type Service = Record<RouteName, Handler> & {
    * with that request's first statement warmed up on it where it is known.
    */
   connect: (route?: RouteName) => Promise<void>
+  /**
+   * For the build's code-cache run only (scripts/write-code-cache.ts): runs what `route`'s first
+   * request runs beyond the build's own request, sending nothing to the database (identify: its
+   * rehearsal, lib/identify/rehearsal.ts), so that V8 has compiled it when the cache is written.
+   */
+  rehearse: (route: RouteName) => Promise<void>
 }
 
 /** What the service is built from; tests pass real databases, their own loggers and clocks. */
@@ -232,7 +238,16 @@ export function composeService(parts: ServiceParts): Service {
     const database = await parts.database()
     await database.connect?.(route === undefined ? undefined : WARM_UPS[route])
   }
-  return { ...handlers, app, connect }
+  const rehearse = async (route: RouteName) => {
+    if (route !== 'identify') return
+    const [database, { rehearseIdentify }, { matchKeys, keyVersion }] = await Promise.all([
+      parts.database(),
+      import('./identify/rehearsal.js'),
+      loadMatchKeys(),
+    ])
+    rehearseIdentify(database.db, matchKeys, keyVersion)
+  }
+  return { ...handlers, app, connect, rehearse }
 }
 
 /**
@@ -246,10 +261,16 @@ export function composeFunction(route: RouteName): {
   fetch: Handler
   /** Settles once the connection is open and warmed up, or has failed to. */
   connected: Promise<void>
+  /** The build's rehearsal of this function's first request (`Service.rehearse`). */
+  rehearse: () => Promise<void>
 } {
   const service = composeFromEnv(readEnv())
   const connected = route === 'openapi' ? Promise.resolve() : service.connect(route)
-  return { fetch: service[route], connected: connected.catch(() => {}) }
+  return {
+    fetch: service[route],
+    connected: connected.catch(() => {}),
+    rehearse: () => service.rehearse(route),
+  }
 }
 
 /**

@@ -8,7 +8,8 @@
 // validation and match keys are compiled too and it answers 422 before any database work; every
 // other function gets no key at all, and answers 401. Building a deployment never writes to the
 // database through this: it only connects, as the function does when it loads, and warms the
-// connection up with a read that matches nothing.
+// connection up with a read that matches nothing. Then identify rehearses the rest of a checkout
+// (lib/identify/rehearsal.ts), building its statements without sending them.
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -23,6 +24,7 @@ const { exports, script } = runBundle(bundle)
 const handler = exports.default as {
   fetch: (request: Request) => Promise<Response>
   connected: Promise<void>
+  rehearse: () => Promise<void>
 }
 const BUILT_IN_BLOCKED = JSON.stringify({ email: 'noreply@example.com', phoneNumber: '0000000000' })
 const key = name === 'identify' ? process.env.IDENTIFY_API_KEYS : undefined
@@ -45,5 +47,9 @@ if (!refusals.includes(response.status)) {
 // The connection the function opens as it loads (lib/compose.ts, composeFunction) has run its
 // warm-up by now, so that code is compiled too; it reads, with no keys, and writes nothing.
 await handler.connected
+// What that request stops short of, run on made-up checkouts with nothing sent to the database: a
+// phone number parsed, customers planned and answered, write statements built, not run
+// (lib/identify/rehearsal.ts).
+await handler.rehearse()
 writeFileSync(bundle.pathname.replace(/\.cjs$/, '.v8cache'), script.createCachedData())
 process.exit(0)

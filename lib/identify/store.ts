@@ -110,8 +110,8 @@ function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
   return (results.at(-2) as { id: number }[])[0]?.id ?? null
 }
 
-// What one write carries out: the plan, for the request and its keys that may link.
-type Write = {
+/** What one write carries out: the plan, for the request and its keys that may link. */
+export type Write = {
   plan: LinkPlan
   request: KeyedIdentifiers
   linkable: MatchKeys
@@ -119,7 +119,11 @@ type Write = {
   keyVersion: string
 }
 
-function buildWrites(
+/**
+ * Returns the statements of one write, in the order they must run, built on `db` and not yet
+ * sent (Drizzle's statements run when first awaited). Exported for ./rehearsal.ts only.
+ */
+export function buildWrites(
   db: Db,
   { plan, request, linkable, requestId, keyVersion }: Write,
 ): BatchStatement[] {
