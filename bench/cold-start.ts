@@ -32,6 +32,14 @@ export type ColdStartRun = {
   /** CPU time the process spent from import to answer: steadier than the clock on a busy machine. */
   cpuMs: number
   runs: { importMs: number; firstAnswerMs: number; platformMs: number; cpuMs: number }[]
+  /**
+   * The first request alone, in as many other fresh processes, each sent once the function's
+   * connection was open and warmed up: what the function's own code costs a first request, apart
+   * from the server's start-up of a backend.
+   */
+  connectedAnswerMs: number
+  connectedCpuMs: number
+  connectedRuns: { answerMs: number; cpuMs: number }[]
 }
 
 /** The built identify function's size and its cold starts per driver. */
@@ -52,8 +60,11 @@ export type ColdStart = {
 // them: a new customer (a read, then the write transaction) or a returning one (one read). The
 // clock starts before the import. Node.js 20 loads its fetch implementation on the first Request
 // (~15 ms here); on Vercel the launcher pays that for any function, so it is paid, and reported,
-// before the clock starts.
+// before the clock starts. With 'connected', the request is sent only once the function's
+// connection has opened and warmed up (lib/compose.ts, composeFunction), and timed on its own:
+// the function's own first-request work, without the server's part (a backend's start-up).
 const CHILD = `
+const isConnected = process.argv[3] === 'connected'
 let started = performance.now()
 await new Response(new Request('https://warm.test/', { method: 'POST', body: '{}' }).body).text()
 const platformMs = performance.now() - started
@@ -61,6 +72,12 @@ started = performance.now()
 const cpu = process.cpuUsage()
 const module = await import(process.argv[1])
 const imported = performance.now()
+if (isConnected) {
+  await module.default.connected
+  await new Promise((resolve) => setTimeout(resolve, 20))
+}
+const asked = performance.now()
+const askedCpu = process.cpuUsage()
 const response = await module.default.fetch(new Request('https://identity.test/identify', {
   method: 'POST',
   headers: { 'content-type': 'application/json', 'x-request-id': 'cold-start' },
@@ -70,8 +87,8 @@ const response = await module.default.fetch(new Request('https://identity.test/i
 }))
 await response.text()
 const answered = performance.now()
-const { user, system } = process.cpuUsage(cpu)
-process.stderr.write(JSON.stringify({ status: response.status, platformMs, importMs: imported - started, firstAnswerMs: answered - started, cpuMs: (user + system) / 1000 }) + '\\n')
+const cpuMs = (usage) => (usage.user + usage.system) / 1000
+process.stderr.write(JSON.stringify({ status: response.status, platformMs, importMs: imported - started, firstAnswerMs: answered - started, cpuMs: cpuMs(process.cpuUsage(cpu)), requestMs: answered - asked, requestCpuMs: cpuMs(process.cpuUsage(askedCpu)) }) + '\\n')
 process.exit(0)
 `
 
@@ -114,11 +131,21 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
         const handler = pathToFileURL(join(func, config.handler)).href
         const before = { at: performance.now(), machine: readMachineBusyMs(), own: ownCpuMs() }
         // The returning customer exists before any run is measured.
-        await runOnce(handler, func, env, 'returning')
+        await runOnce(handler, func, env, 'returning', 'cold')
         for (const request of ['new', 'returning'] as const) {
           const runs = []
+          const connectedRuns = []
+          // Alternating, so both share whatever the machine's speed does meanwhile.
           for (let run = 0; run < processes; run++) {
-            runs.push(await runOnce(handler, func, env, request))
+            runs.push(await runOnce(handler, func, env, request, 'cold'))
+            const { requestMs, requestCpuMs } = await runOnce(
+              handler,
+              func,
+              env,
+              request,
+              'connected',
+            )
+            connectedRuns.push({ answerMs: requestMs, cpuMs: requestCpuMs })
           }
           drivers.push({
             driver: driver as ColdStartRun['driver'],
@@ -127,7 +154,15 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
             firstAnswerMs: round(median(runs.map((each) => each.firstAnswerMs))),
             platformMs: round(median(runs.map((each) => each.platformMs))),
             cpuMs: round(median(runs.map((each) => each.cpuMs))),
-            runs,
+            runs: runs.map(({ importMs, firstAnswerMs, platformMs, cpuMs }) => ({
+              importMs,
+              firstAnswerMs,
+              platformMs,
+              cpuMs,
+            })),
+            connectedAnswerMs: round(median(connectedRuns.map((each) => each.answerMs))),
+            connectedCpuMs: round(median(connectedRuns.map((each) => each.cpuMs))),
+            connectedRuns,
           })
         }
         busy = {
@@ -153,11 +188,21 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
   }
 }
 
+/** What one fresh process measured (CHILD): the cold start, and the first request on its own. */
+type OneRun = ColdStartRun['runs'][number] & { requestMs: number; requestCpuMs: number }
+
 // One fresh process: its own cwd (the function's folder, as on Vercel) and only the function's
 // environment, so nothing of the bench's process leaks into what is measured.
-function runOnce(handler: string, cwd: string, env: Record<string, string>, request: ColdRequest) {
-  return new Promise<ColdStartRun['runs'][number]>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, handler, request], {
+function runOnce(
+  handler: string,
+  cwd: string,
+  env: Record<string, string>,
+  request: ColdRequest,
+  mode: 'cold' | 'connected',
+) {
+  return new Promise<OneRun>((resolve, reject) => {
+    const args = ['--input-type=module', '-e', CHILD, handler, request, mode]
+    const child = spawn(process.execPath, args, {
       cwd,
       env: { PATH: process.env.PATH ?? '', VERCEL_ENV: 'preview', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -170,13 +215,15 @@ function runOnce(handler: string, cwd: string, env: Record<string, string>, requ
     child.on('exit', () => {
       const line = stderr.trim().split('\n').at(-1) ?? ''
       try {
-        const result = JSON.parse(line) as ColdStartRun['runs'][number] & { status: number }
+        const result = JSON.parse(line) as OneRun & { status: number }
         if (result.status !== 200) throw new Error(`answered ${result.status}`)
         resolve({
           importMs: round(result.importMs),
           firstAnswerMs: round(result.firstAnswerMs),
           platformMs: round(result.platformMs),
           cpuMs: round(result.cpuMs),
+          requestMs: round(result.requestMs),
+          requestCpuMs: round(result.requestCpuMs),
         })
       } catch (error) {
         reject(new Error(`cold start failed: ${String(error)}\n${stderr}`))

@@ -149,13 +149,13 @@ function toColdStartLines(coldStart: ColdStart | null): string[] {
   if (coldStart === null) return []
   const runs = coldStart.drivers[0]?.runs.length ?? 0
   return [
-    `Cold start of \`${coldStart.function}\` as \`vercel build\` built it (${coldStart.sizeMb} MB in ${coldStart.files} files), median of ${runs} fresh Node.js processes, each answering one request:`,
+    `Cold start of \`${coldStart.function}\` as \`vercel build\` built it (${coldStart.sizeMb} MB in ${coldStart.files} files), median of ${runs} fresh Node.js processes, each answering one request; "once connected" is the request alone, in ${runs} more processes that send it after the function's connection has opened:`,
     '',
-    '| driver | first request | import ms | import + first answer ms | every run, import + first answer ms | CPU ms, import to answer | size MB | other load, cores | load average |',
-    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+    '| driver | first request | import ms | import + first answer ms | every run, import + first answer ms | CPU ms, import to answer | first answer once connected ms (CPU) | size MB | other load, cores | load average |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
     ...coldStart.drivers.map(
       (run) =>
-        `| ${run.driver} | ${run.request} customer | ${fmt(run.importMs)} | ${fmt(run.firstAnswerMs)} | ${run.runs.map((each) => fmt(each.firstAnswerMs, 0)).join(', ')} | ${fmt(run.cpuMs)} | ${fmt(coldStart.sizeMb, 2)} | ${fmt(coldStart.otherBusyCores, 2)} | ${fmt(coldStart.loadAverage, 2)} |`,
+        `| ${run.driver} | ${run.request} customer | ${fmt(run.importMs)} | ${fmt(run.firstAnswerMs)} | ${run.runs.map((each) => fmt(each.firstAnswerMs, 0)).join(', ')} | ${fmt(run.cpuMs)} | ${fmt(run.connectedAnswerMs)} (${fmt(run.connectedCpuMs)}) | ${fmt(coldStart.sizeMb, 2)} | ${fmt(coldStart.otherBusyCores, 2)} | ${fmt(coldStart.loadAverage, 2)} |`,
     ),
     '',
   ]
