@@ -1,10 +1,10 @@
 /**
  * Identify's rehearsal: the build's code-cache run (scripts/write-code-cache.ts) sends identify one
  * request, which a built-in rule refuses before any phone number is parsed, any customer planned
- * or any statement built. So a cold function's first checkout would still compile all of that,
- * about 3 ms of a returning customer's first answer here. The rehearsal runs those steps on
- * made-up checkouts in that build process, and V8's code cache then holds them too
- * (docs/decisions/013-cold-start.md).
+ * or any statement built. So a cold function's first checkout would still compile all of that:
+ * 4-5 ms of its CPU here (README, Performance, "Issue 14, fourth round"). The rehearsal runs
+ * those steps on made-up checkouts in that build process, and V8's code cache then holds them
+ * too (docs/decisions/013-cold-start.md).
  *
  * It reads and writes nothing: the statements a write would send are built and rendered to SQL,
  * never run, and nothing it computes is kept. Only the build calls it.
