@@ -110,8 +110,8 @@ function toInsertedId(plan: LinkPlan, results: unknown[]): number | null {
   return (results.at(-2) as { id: number }[])[0]?.id ?? null
 }
 
-/** What one write carries out: the plan, for the request and its keys that may link. */
-export type Write = {
+// What one write carries out: the plan, for the request and its keys that may link.
+type Write = {
   plan: LinkPlan
   request: KeyedIdentifiers
   linkable: MatchKeys
