@@ -37,6 +37,9 @@ describe.each(ALL_DRIVERS)('%s: the build rehearses identify', (driver) => {
     })
     await service.rehearse('identify')
     await service.rehearse('health')
+    // A statement awaited by mistake would run later, once a pooled connection opened: long
+    // before this.
+    await new Promise((resolve) => setTimeout(resolve, 500))
 
     expect(suite.database.wire?.roundTrips() ?? 0).toBe(0)
     expect(await snapshot()).toEqual(before)
