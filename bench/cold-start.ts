@@ -8,7 +8,13 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { Placeholder, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import { build } from 'esbuild'
 import { startNeonHttpProxy } from '../harness/neon-http-proxy.js'
+import type { Db } from '../lib/db/database.js'
+import { selectCluster, throughUnblocked } from '../lib/identify/cluster-read.js'
+import type { FloorRead } from './cold-floor/statement.js'
 import { readMachineBusyMs, readProcessAndReapedCpuMs } from './machine.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -40,6 +46,12 @@ export type ColdStartRun = {
   connectedAnswerMs: number
   connectedCpuMs: number
   connectedRuns: { answerMs: number; cpuMs: number }[]
+  /**
+   * The floor (bench/cold-floor/), for a returning customer only: the least any function answering
+   * through this driver does (load the driver, connect as it loads, send the same cluster read,
+   * answer its rows as JSON), in as many fresh processes, alternating with the function's.
+   */
+  floor: { importMs: number; firstAnswerMs: number; cpuMs: number; runs: number[] } | null
 }
 
 /** The built identify function's size and its cold starts per driver. */
@@ -129,15 +141,21 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
           handler: string
         }
         const handler = pathToFileURL(join(func, config.handler)).href
+        const floor = await buildFloor(driver as ColdStartRun['driver'], output)
+        const floorEnv = { ...env, FLOOR_READ: JSON.stringify(toFloorRead()) }
         const before = { at: performance.now(), machine: readMachineBusyMs(), own: ownCpuMs() }
         // The returning customer exists before any run is measured.
         await runOnce(handler, func, env, 'returning', 'cold')
         for (const request of ['new', 'returning'] as const) {
           const runs = []
           const connectedRuns = []
-          // Alternating, so both share whatever the machine's speed does meanwhile.
+          const floorRuns = []
+          // Alternating, so all share whatever the machine's speed does meanwhile.
           for (let run = 0; run < processes; run++) {
             runs.push(await runOnce(handler, func, env, request, 'cold'))
+            if (request === 'returning') {
+              floorRuns.push(await runOnce(floor, output, floorEnv, request, 'cold'))
+            }
             const { requestMs, requestCpuMs } = await runOnce(
               handler,
               func,
@@ -163,6 +181,15 @@ export async function measureColdStart(databaseUrl: string, processes = 5): Prom
             connectedAnswerMs: round(median(connectedRuns.map((each) => each.answerMs))),
             connectedCpuMs: round(median(connectedRuns.map((each) => each.cpuMs))),
             connectedRuns,
+            floor:
+              floorRuns.length === 0
+                ? null
+                : {
+                    importMs: round(median(floorRuns.map((each) => each.importMs))),
+                    firstAnswerMs: round(median(floorRuns.map((each) => each.firstAnswerMs))),
+                    cpuMs: round(median(floorRuns.map((each) => each.cpuMs))),
+                    runs: floorRuns.map((each) => each.firstAnswerMs),
+                  },
           })
         }
         busy = {
@@ -230,6 +257,47 @@ function runOnce(
       }
     })
   })
+}
+
+// Bundles the driver's floor function (bench/cold-floor/) into `dir` as one minified ES module,
+// as the real function is bundled, and returns its URL.
+async function buildFloor(driver: ColdStartRun['driver'], dir: string): Promise<string> {
+  const outfile = join(dir, `floor-${driver}.mjs`)
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'cold-floor', `${driver}.ts`)],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    logLevel: 'warning',
+    external: ['pg-native'],
+    // pg is CommonJS: its require() of Node's modules needs one in an ES module.
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  })
+  return pathToFileURL(outfile).href
+}
+
+// Identify's cluster read as the floor functions send it: its text, and where the keys go.
+function toFloorRead(): FloorRead {
+  const query = selectCluster(
+    drizzle.mock() as unknown as Db,
+    throughUnblocked({
+      emailKey: sql.placeholder('emailKey'),
+      phoneKey: sql.placeholder('phoneKey'),
+    }),
+  ).toSQL()
+  return {
+    text: query.sql,
+    params: query.params.map((param) =>
+      param instanceof Placeholder
+        ? { key: param.name === 'emailKey' ? 'emailKey' : 'phoneKey' }
+        : { value: param },
+    ),
+  }
 }
 
 // The bench's own CPU and that of the processes it ran and reaped: the proxy runs in this process.

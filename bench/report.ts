@@ -158,6 +158,24 @@ function toColdStartLines(coldStart: ColdStart | null): string[] {
         `| ${run.driver} | ${run.request} customer | ${fmt(run.importMs)} | ${fmt(run.firstAnswerMs)} | ${run.runs.map((each) => fmt(each.firstAnswerMs, 0)).join(', ')} | ${fmt(run.cpuMs)} | ${fmt(run.connectedAnswerMs)} (${fmt(run.connectedCpuMs)}) | ${fmt(coldStart.sizeMb, 2)} | ${fmt(coldStart.otherBusyCores, 2)} | ${fmt(coldStart.loadAverage, 2)} |`,
     ),
     '',
+    ...toFloorLines(coldStart),
+  ]
+}
+
+// The floor beside the function: what any function answering through the driver costs here.
+function toFloorLines(coldStart: ColdStart): string[] {
+  const withFloor = coldStart.drivers.filter((run) => run.floor != null)
+  if (withFloor.length === 0) return []
+  return [
+    "The floor (`bench/cold-floor/`): a function that only loads the driver, connects as it loads and answers a returning customer with the same cluster read, in as many fresh processes, alternating with the function's:",
+    '',
+    '| driver | floor: import ms | floor: import + first answer ms | every run ms | floor CPU ms | the function: import + first answer ms | above the floor ms |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: |',
+    ...withFloor.map((run) => {
+      const floor = run.floor as NonNullable<typeof run.floor>
+      return `| ${run.driver} | ${fmt(floor.importMs)} | ${fmt(floor.firstAnswerMs)} | ${floor.runs.map((ms) => fmt(ms, 0)).join(', ')} | ${fmt(floor.cpuMs)} | ${fmt(run.firstAnswerMs)} | ${fmt(run.firstAnswerMs - floor.firstAnswerMs)} |`
+    }),
+    '',
   ]
 }
 

@@ -108,7 +108,7 @@ try {
     }
     for (const run of coldStart.drivers) {
       log(
-        `  ${run.driver}, ${run.request} customer: import ${run.importMs} ms, import + first answer ${run.firstAnswerMs} ms, first answer once connected ${run.connectedAnswerMs} ms; ${coldStart.sizeMb} MB; load average ${coldStart.loadAverage}`,
+        `  ${run.driver}, ${run.request} customer: import ${run.importMs} ms, import + first answer ${run.firstAnswerMs} ms, first answer once connected ${run.connectedAnswerMs} ms${run.floor ? `, the floor ${run.floor.firstAnswerMs} ms` : ''}; ${coldStart.sizeMb} MB; load average ${coldStart.loadAverage}`,
       )
     }
   }
