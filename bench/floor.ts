@@ -58,8 +58,8 @@ try {
   const direct = await openDirectDatabase(database.url, POOL_SIZE)
   for (const kind of kinds) {
     const plan: RunPlan = { kind, concurrency: 16 }
-    for (const [index, { name, options, kinds: served }] of servers.entries()) {
-      if (!served.includes(kind)) continue
+    for (const [index, { name, options, kinds: serverKinds }] of servers.entries()) {
+      if (!serverKinds.includes(kind)) continue
       const service = await startService({
         databaseUrl: database.url,
         poolSize: POOL_SIZE,

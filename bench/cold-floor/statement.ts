@@ -1,5 +1,5 @@
 // The cluster read the floor functions send: identify's own statement (lib/identify/cluster-read.ts),
-// rendered by the bench (bench/cold-start.ts, `toFloorStatement`) and handed over in FLOOR_READ, so
+// rendered by the bench (bench/cold-start.ts, `toFloorRead`) and handed over in FLOOR_READ, so
 // the server does exactly the work a real first request asks of it.
 
 /** The read's text, and its parameters with the request's keys in place. */
